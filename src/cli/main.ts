@@ -1,0 +1,1 @@
+console.log('flatnet: work in progress');
