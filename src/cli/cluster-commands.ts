@@ -1,0 +1,290 @@
+// `flatnet up | down | status | list | demo`: cluster lifecycle. A cluster lives in
+// $FLATNET_HOME/clusters/<name>/ (default /var/lib/flatnet as root, ~/.local/share/flatnet otherwise):
+// cluster.json (settings and pid), data/ (the API server's state, PKI and kubeconfig), server.log.
+// Its context `flatnet-<name>` is merged into the user's kubeconfig, as kind does.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { request } from 'node:https';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { CliError, printData, stringOpt, type Command } from './command.ts';
+
+export interface ClusterRecord {
+  name: string;
+  port: number;
+  pid: number;
+  createdAt: string;
+  serviceCIDR: string;
+  podCIDR: string;
+  nodes: number;
+  backend: string;
+  dataDir: string;
+}
+
+const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
+
+export function flatnetHome(): string {
+  if (process.env['FLATNET_HOME']) return process.env['FLATNET_HOME'];
+  return process.getuid?.() === 0 ? '/var/lib/flatnet' : join(homedir(), '.local', 'share', 'flatnet');
+}
+
+function clusterDir(name: string): string {
+  return join(flatnetHome(), 'clusters', name);
+}
+
+export function readCluster(name: string): ClusterRecord | undefined {
+  const p = join(clusterDir(name), 'cluster.json');
+  if (!existsSync(p)) return undefined;
+  return JSON.parse(readFileSync(p, 'utf8')) as ClusterRecord;
+}
+
+function writeCluster(rec: ClusterRecord): void {
+  mkdirSync(clusterDir(rec.name), { recursive: true });
+  writeFileSync(join(clusterDir(rec.name), 'cluster.json'), JSON.stringify(rec, null, 2) + '\n');
+}
+
+function alive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+function userKubeconfigPath(): string {
+  const env = process.env['KUBECONFIG'];
+  if (env) return env.split(':')[0] ?? join(homedir(), '.kube', 'config');
+  return join(homedir(), '.kube', 'config');
+}
+
+interface KubeconfigDoc {
+  apiVersion?: string;
+  kind?: string;
+  clusters?: { name: string; cluster: unknown }[];
+  users?: { name: string; user: unknown }[];
+  contexts?: { name: string; context: unknown }[];
+  'current-context'?: string;
+  preferences?: unknown;
+}
+
+function loadKubeconfig(path: string): KubeconfigDoc {
+  if (!existsSync(path)) return { apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [], preferences: {} };
+  const doc = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as KubeconfigDoc;
+  return doc;
+}
+
+/** Merges (or, with `remove`, removes) the cluster's context in the user's kubeconfig. */
+function mergeKubeconfig(clusterKubeconfig: string | undefined, contextName: string, remove: boolean): string {
+  const target = userKubeconfigPath();
+  const doc = loadKubeconfig(target);
+  const drop = <T extends { name: string }>(xs: T[] | undefined, n: string) => (xs ?? []).filter((x) => x.name !== n);
+  doc.clusters = drop(doc.clusters, contextName);
+  doc.users = drop(doc.users, `${contextName}-admin`);
+  doc.contexts = drop(doc.contexts, contextName);
+  if (remove) {
+    if (doc['current-context'] === contextName) doc['current-context'] = '';
+  } else if (clusterKubeconfig) {
+    const src = loadKubeconfig(clusterKubeconfig);
+    doc.clusters.push(...(src.clusters ?? []));
+    doc.users.push(...(src.users ?? []));
+    doc.contexts.push(...(src.contexts ?? []));
+    doc['current-context'] = contextName;
+  }
+  doc.apiVersion ??= 'v1';
+  doc.kind ??= 'Config';
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, toYaml(doc), { mode: 0o600 });
+  return target;
+}
+
+async function waitReady(url: string, caPem: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((res) => {
+      const req = request(`${url}/readyz`, { ca: caPem, timeout: 1000 }, (r) => {
+        r.resume();
+        res(r.statusCode === 200);
+      });
+      req.on('error', () => res(false));
+      req.on('timeout', () => {
+        req.destroy();
+        res(false);
+      });
+      req.end();
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+const repoRoot = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+
+function step(label: string, started: number): void {
+  process.stderr.write(` ✓ ${label} (${((Date.now() - started) / 1000).toFixed(2)}s)\n`);
+}
+
+export async function clusterUp(opts: { name: string; nodes: number; backend: string; podCIDR: string; serviceCIDR: string; wait: boolean; quiet?: boolean }): Promise<ClusterRecord> {
+  if (!NAME_RE.test(opts.name)) throw new CliError(`invalid cluster name "${opts.name}": use lower-case letters, digits and '-', at most 32 characters`, 2);
+  const t0 = Date.now();
+  const existing = readCluster(opts.name);
+  if (existing && alive(existing.pid)) {
+    if (!opts.quiet) process.stderr.write(`cluster "${opts.name}" is already running (pid ${existing.pid}); adopting it\n`);
+    mergeKubeconfig(join(existing.dataDir, 'kubeconfig'), `flatnet-${opts.name}`, false);
+    return existing;
+  }
+  const dir = clusterDir(opts.name);
+  mkdirSync(dir, { recursive: true });
+  const dataDir = join(dir, 'data');
+  const port = existing?.port ?? (await freePort());
+  const logPath = join(dir, 'server.log');
+  const logFd = openSync(logPath, 'a');
+  const node = process.execPath;
+  const child = spawn(node, ['--disable-warning=ExperimentalWarning', join(repoRoot, 'src', 'cli', 'main.ts'), 'server', '--data-dir', dataDir, '--port', String(port),
+    '--name', opts.name, '--service-cidr', opts.serviceCIDR], { detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  child.unref();
+  const rec: ClusterRecord = { name: opts.name, port, pid: child.pid ?? 0, createdAt: existing?.createdAt ?? new Date().toISOString(), serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, nodes: opts.nodes, backend: opts.backend, dataDir };
+  writeCluster(rec);
+  const caPath = join(dataDir, 'pki', 'ca.crt');
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(caPath) && Date.now() < deadline && alive(rec.pid)) await new Promise((r) => setTimeout(r, 20));
+  if (!existsSync(caPath) || !(await waitReady(`https://127.0.0.1:${port}`, readFileSync(caPath, 'utf8'), Math.max(0, deadline - Date.now())))) {
+    throw new CliError(`the API server did not become ready; see ${logPath}`);
+  }
+  if (!opts.quiet) step(`control plane: API server on https://127.0.0.1:${port}`, t0);
+  const kc = mergeKubeconfig(join(dataDir, 'kubeconfig'), `flatnet-${opts.name}`, false);
+  if (!opts.quiet) step(`kubeconfig: context flatnet-${opts.name} merged into ${kc}`, t0);
+  return rec;
+}
+
+export async function clusterDown(name: string): Promise<boolean> {
+  const rec = readCluster(name);
+  if (!rec) return false;
+  if (alive(rec.pid)) {
+    process.kill(rec.pid, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (alive(rec.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    if (alive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
+  }
+  mergeKubeconfig(undefined, `flatnet-${name}`, true);
+  rmSync(clusterDir(name), { recursive: true, force: true });
+  return true;
+}
+
+function listClusters(): { name: string; running: boolean; record: ClusterRecord }[] {
+  const root = join(flatnetHome(), 'clusters');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .map((name) => readCluster(name))
+    .filter((r): r is ClusterRecord => r !== undefined)
+    .map((record) => ({ name: record.name, running: alive(record.pid), record }));
+}
+
+const clusterOptions = {
+  name: { type: 'string', help: 'cluster name', default: 'flatnet' },
+} as const;
+
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'create (or adopt) a cluster and merge its kubeconfig context',
+  usage: 'up [--name NAME] [--nodes N] [--backend host-gw|vxlan] [--pod-cidr CIDR] [--service-cidr CIDR] [--wait]',
+  options: {
+    ...clusterOptions,
+    nodes: { type: 'string', help: 'number of nodes', default: '3' },
+    backend: { type: 'string', help: 'cross-node routing: host-gw or vxlan', default: 'host-gw' },
+    'pod-cidr': { type: 'string', help: 'cluster Pod CIDR', default: '10.244.0.0/16' },
+    'service-cidr': { type: 'string', help: 'Service ClusterIP range', default: '10.96.0.0/12' },
+    wait: { type: 'boolean', help: 'wait until the cluster is ready', default: false },
+  },
+  async run(values) {
+    const nodes = Number(stringOpt(values, 'nodes'));
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new CliError('--nodes must be between 1 and 50', 2);
+    const backend = stringOpt(values, 'backend') ?? 'host-gw';
+    if (backend !== 'host-gw' && backend !== 'vxlan') throw new CliError(`--backend must be host-gw or vxlan, not "${backend}"`, 2);
+    const name = stringOpt(values, 'name') ?? 'flatnet';
+    await clusterUp({ name, nodes, backend, podCIDR: stringOpt(values, 'pod-cidr') ?? '10.244.0.0/16', serviceCIDR: stringOpt(values, 'service-cidr') ?? '10.96.0.0/12', wait: values['wait'] === true });
+    process.stderr.write(`\nCluster "${name}" is up. Try:\n  kubectl --context flatnet-${name} get ns\n  kubectl --context flatnet-${name} apply -f examples/\n  flatnet down --name ${name}\n`);
+    return 0;
+  },
+};
+
+export const downCommand: Command = {
+  name: 'down',
+  summary: 'stop a cluster and remove everything it made',
+  usage: 'down [--name NAME]',
+  options: { ...clusterOptions },
+  async run(values) {
+    const name = stringOpt(values, 'name') ?? 'flatnet';
+    const removed = await clusterDown(name);
+    process.stderr.write(removed ? `cluster "${name}" removed\n` : `no cluster named "${name}"\n`);
+    return 0;
+  },
+};
+
+export const listCommand: Command = {
+  name: 'list',
+  summary: 'list clusters',
+  usage: 'list [-o json|yaml]',
+  options: { output: { type: 'string', short: 'o', help: 'output format: table, json or yaml' } },
+  async run(values) {
+    const clusters = listClusters().map((c) => ({ name: c.name, status: c.running ? 'Running' : 'Stopped', server: `https://127.0.0.1:${c.record.port}`, nodes: c.record.nodes }));
+    printData(clusters, stringOpt(values, 'output'), () =>
+      [['NAME', 'STATUS', 'SERVER', 'NODES'], ...clusters.map((c) => [c.name, c.status, c.server, String(c.nodes)])].map((r) => r.map((x, i) => (i < 3 ? x.padEnd(i === 2 ? 28 : 12) : x)).join(' ')).join('\n'));
+    return 0;
+  },
+};
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show what a cluster runs',
+  usage: 'status [--name NAME] [-o json|yaml]',
+  options: { ...clusterOptions, output: { type: 'string', short: 'o', help: 'output format: table, json or yaml' } },
+  async run(values) {
+    const name = stringOpt(values, 'name') ?? 'flatnet';
+    const rec = readCluster(name);
+    if (!rec) throw new CliError(`no cluster named "${name}"`);
+    const status = { ...rec, running: alive(rec.pid), context: `flatnet-${name}`, server: `https://127.0.0.1:${rec.port}` };
+    printData(status, stringOpt(values, 'output'), () =>
+      [`cluster:   ${name} (${status.running ? 'running' : 'stopped'})`, `server:    ${status.server} (pid ${rec.pid})`, `context:   ${status.context}`,
+        `services:  ${rec.serviceCIDR}`, `pods:      ${rec.podCIDR}`, `state:     ${rec.dataDir}`].join('\n'));
+    return status.running ? 0 : 1;
+  },
+};
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'bring up the demo cluster and apply the seed examples',
+  usage: 'demo [--name NAME]',
+  options: { name: { type: 'string', help: 'cluster name', default: 'demo' } },
+  async run(values) {
+    const name = stringOpt(values, 'name') ?? 'demo';
+    await clusterUp({ name, nodes: 3, backend: 'host-gw', podCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12', wait: true });
+    const ctx = `flatnet-${name}`;
+    const examples = join(repoRoot, 'examples');
+    const applied = spawnSync('kubectl', ['--context', ctx, 'apply', '-f', examples], { stdio: 'inherit' });
+    if (applied.status !== 0) throw new CliError('kubectl apply of examples/ failed');
+    for (const args of [['get', 'ns'], ['get', 'deploy,svc,netpol,ing', '-A', '-o', 'wide']]) {
+      process.stdout.write(`\n$ kubectl ${args.join(' ')}\n`);
+      spawnSync('kubectl', ['--context', ctx, ...args], { stdio: 'inherit' });
+    }
+    process.stderr.write(`\nThe demo cluster "${name}" runs (context ${ctx}). Look at:\n  kubectl get svc -A\n  kubectl describe svc nginx-service -n demo\n  kubectl explain service.spec.ports\n  flatnet down --name ${name}\n`);
+    return 0;
+  },
+};
