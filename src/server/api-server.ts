@@ -338,7 +338,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         first = false;
         out = { type: ev.type, object: table as unknown as KubeObject };
       }
-      res.write(JSON.stringify(out) + '\n');
+      res.write(out === ev ? encodeWatchEvent(ev) : JSON.stringify(out) + '\n');
     };
     const handle = await registry.watch(r, ns, {
       ...(q.labelSelector ? { labelSelector: q.labelSelector } : {}),
@@ -442,6 +442,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       await store.close();
     },
   };
+}
+
+/**
+ * Stored objects are frozen and shared by every watcher, so each event's JSON is built once however many
+ * watchers receive it (a fan-out to 100 watchers would otherwise serialize the object 100 times).
+ */
+const encodedObjects = new WeakMap<object, string>();
+function encodeWatchEvent(ev: WatchEvent): string {
+  const obj = ev.object as object;
+  let json = encodedObjects.get(obj);
+  if (json === undefined) {
+    json = JSON.stringify(obj);
+    if (Object.isFrozen(obj)) encodedObjects.set(obj, json);
+  }
+  return `{"type":"${ev.type}","object":${json}}\n`;
 }
 
 function includeObjectParam(url: URL): 'None' | 'Metadata' | 'Object' {

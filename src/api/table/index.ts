@@ -30,7 +30,9 @@ function rowObject(resource: ResourceInfo, obj: KubeObject, include: IncludeObje
     case 'None':
       return null;
     case 'Metadata': {
-      const partial: PartialObjectMetadata = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+      // managedFields are left out of row metadata: no table printer reads them and they dominate the size.
+      const { managedFields: _managed, ...metadata } = obj.metadata;
+      const partial: PartialObjectMetadata = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata };
       return partial;
     }
     case 'Object':
