@@ -15,6 +15,8 @@ export const PURE_DIRS = [
   'src/dns/core',
   'src/netpol/core',
   'src/ingress/core',
+  'src/runtime/core',
+  'src/lab/core',
 ];
 const PURE_PACKAGE_ALLOWLIST = new Set<string>([]);
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
