@@ -15,6 +15,8 @@ export interface ClusterRecord {
   name: string;
   port: number;
   pid: number;
+  /** The node agents' process. */
+  agentsPid?: number;
   createdAt: string;
   serviceCIDR: string;
   podCIDR: string;
@@ -140,49 +142,143 @@ function step(label: string, started: number): void {
   process.stderr.write(` ✓ ${label} (${((Date.now() - started) / 1000).toFixed(2)}s)\n`);
 }
 
+function spawnDetached(args: string[], logPath: string): number {
+  const logFd = openSync(logPath, 'a');
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(repoRoot, 'src', 'cli', 'main.ts'), ...args], { detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  child.unref();
+  return child.pid ?? 0;
+}
+
+async function stopProcess(pid: number | undefined): Promise<void> {
+  if (!pid || !alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+const nodeNames = (n: number): string[] => Array.from({ length: n }, (_, i) => `node-${i + 1}`);
+
+/**
+ * Brings a cluster up, or adopts what an earlier run left: the lab (underlay, external namespace, root-ns
+ * isolation), the control plane (API server + controllers, reachable from the lab at the host-side
+ * address), one Node per lab node with its Pod CIDR from the IPAM controller, and the node agents.
+ */
 export async function clusterUp(opts: { name: string; nodes: number; backend: string; podCIDR: string; serviceCIDR: string; wait: boolean; quiet?: boolean }): Promise<ClusterRecord> {
-  if (!NAME_RE.test(opts.name)) throw new CliError(`invalid cluster name "${opts.name}": use lower-case letters, digits and '-', at most 32 characters`, 2);
+  if (!NAME_RE.test(opts.name) || opts.name.length > 12) throw new CliError(`invalid cluster name "${opts.name}": use at most 12 lower-case letters, digits and '-'`, 2);
   const t0 = Date.now();
+  const say = (label: string) => { if (!opts.quiet) step(label, t0); };
   const existing = readCluster(opts.name);
-  if (existing && alive(existing.pid)) {
-    if (!opts.quiet) process.stderr.write(`cluster "${opts.name}" is already running (pid ${existing.pid}); adopting it\n`);
-    mergeKubeconfig(join(existing.dataDir, 'kubeconfig'), `flatnet-${opts.name}`, false);
-    return existing;
-  }
   const dir = clusterDir(opts.name);
   mkdirSync(dir, { recursive: true });
   const dataDir = join(dir, 'data');
+  const { Lab } = await import('../lab/lab.ts');
+
+  // 1. The lab: adopt it if an earlier run left it, else build it.
+  let lab;
+  try {
+    lab = await Lab.adopt(opts.name);
+    say(`lab: adopted ${lab.labNetns()} (underlay ${lab.underlay})`);
+  } catch {
+    await Lab.destroyByName(opts.name).catch(() => undefined);
+    lab = await Lab.create({ name: opts.name, nodes: [], backend: opts.backend as 'host-gw' | 'vxlan', podCIDR: opts.podCIDR, serviceCIDR: opts.serviceCIDR, lbPool: LB_POOL });
+    say(`lab: underlay ${lab.underlay} in ${lab.labNetns()}, external ${lab.externalIP()}, host ${lab.hostIP()}`);
+  }
+
+  // 2. The control plane.
   const port = existing?.port ?? (await freePort());
-  const logPath = join(dir, 'server.log');
-  const logFd = openSync(logPath, 'a');
-  const node = process.execPath;
-  const child = spawn(node, ['--disable-warning=ExperimentalWarning', join(repoRoot, 'src', 'cli', 'main.ts'), 'server', '--data-dir', dataDir, '--port', String(port),
-    '--name', opts.name, '--service-cidr', opts.serviceCIDR], { detached: true, stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  child.unref();
-  const rec: ClusterRecord = { name: opts.name, port, pid: child.pid ?? 0, createdAt: existing?.createdAt ?? new Date().toISOString(), serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, nodes: opts.nodes, backend: opts.backend, dataDir };
+  let serverPid = existing?.pid ?? 0;
+  if (!alive(serverPid)) {
+    serverPid = spawnDetached(['server', '--data-dir', dataDir, '--port', String(port), '--name', opts.name, '--service-cidr', opts.serviceCIDR,
+      '--cluster-cidr', opts.podCIDR, '--lb-pool', LB_POOL, '--advertise-address', lab.hostIP()], join(dir, 'server.log'));
+  }
+  const rec: ClusterRecord = { name: opts.name, port, pid: serverPid, agentsPid: existing?.agentsPid ?? 0, createdAt: existing?.createdAt ?? new Date().toISOString(),
+    serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, nodes: opts.nodes, backend: opts.backend, dataDir };
   writeCluster(rec);
   const caPath = join(dataDir, 'pki', 'ca.crt');
   const deadline = Date.now() + 30_000;
-  while (!existsSync(caPath) && Date.now() < deadline && alive(rec.pid)) await new Promise((r) => setTimeout(r, 20));
+  while (!existsSync(caPath) && Date.now() < deadline && alive(serverPid)) await new Promise((r) => setTimeout(r, 20));
   if (!existsSync(caPath) || !(await waitReady(`https://127.0.0.1:${port}`, readFileSync(caPath, 'utf8'), Math.max(0, deadline - Date.now())))) {
-    throw new CliError(`the API server did not become ready; see ${logPath}`);
+    throw new CliError(`the API server did not become ready; see ${join(dir, 'server.log')}`);
   }
-  if (!opts.quiet) step(`control plane: API server on https://127.0.0.1:${port}`, t0);
+  say(`control plane: API server on https://127.0.0.1:${port} and https://${lab.hostIP()}:6443, controllers running`);
+
+  // 3. Nodes: registered first so the IPAM controller gives each its Pod CIDR, then wired into the lab.
+  const { KubeClient } = await import('../client/kube-client.ts');
+  const { RESOURCES } = await import('../api/resources.ts');
+  const NODES = RESOURCES.find((r) => r.kind === 'Node');
+  if (!NODES) throw new Error('Node resource missing');
+  const client = KubeClient.fromKubeconfig(join(dataDir, 'kubeconfig'));
+  try {
+    const wanted = nodeNames(opts.nodes);
+    for (const name of wanted) {
+      if (lab.nodes.some((n) => n.name === name)) continue;
+      try {
+        await client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } } }, { fieldManager: 'flatnet-up' });
+      } catch (e) {
+        if (!(e instanceof Error && 'reason' in e && (e as { reason: string }).reason === 'AlreadyExists')) throw e;
+      }
+    }
+    const cidrs = new Map<string, string>();
+    const ipamDeadline = Date.now() + 15_000;
+    while (cidrs.size < wanted.length && Date.now() < ipamDeadline) {
+      for (const name of wanted) {
+        if (cidrs.has(name)) continue;
+        const node = await client.get<import('../api/types.ts').Node>(NODES, undefined, name);
+        if (node.spec?.podCIDR) cidrs.set(name, node.spec.podCIDR);
+      }
+      if (cidrs.size < wanted.length) await new Promise((r) => setTimeout(r, 20));
+    }
+    if (cidrs.size < wanted.length) throw new CliError('the node IPAM controller did not assign Pod CIDRs in time');
+    for (const name of wanted) {
+      if (!lab.nodes.some((n) => n.name === name)) await lab.addNode({ name, podCIDR: cidrs.get(name) ?? '' });
+    }
+    say(`nodes: ${wanted.map((n) => `${n} ${lab.nodeIP(n)} pods ${cidrs.get(n)}`).join(', ')} (${opts.backend})`);
+
+    // 4. Node agents.
+    if (!alive(rec.agentsPid ?? 0)) {
+      rec.agentsPid = spawnDetached(['agents', '--name', opts.name, '--kubeconfig', join(dataDir, 'kubeconfig')], join(dir, 'agents.log'));
+      writeCluster(rec);
+    }
+    if (opts.wait) {
+      const readyDeadline = Date.now() + 30_000;
+      for (;;) {
+        const nodes = await client.list<import('../api/types.ts').Node>(NODES, undefined);
+        const ready = nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        if (ready.length >= wanted.length) break;
+        if (Date.now() > readyDeadline || !alive(rec.agentsPid ?? 0)) throw new CliError(`nodes did not become Ready; see ${join(dir, 'agents.log')}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      say('node agents: all nodes Ready');
+    }
+  } finally {
+    client.close();
+  }
   const kc = mergeKubeconfig(join(dataDir, 'kubeconfig'), `flatnet-${opts.name}`, false);
-  if (!opts.quiet) step(`kubeconfig: context flatnet-${opts.name} merged into ${kc}`, t0);
+  say(`kubeconfig: context flatnet-${opts.name} merged into ${kc}`);
   return rec;
 }
 
+/** The LoadBalancer pool: addresses the external side routes to the nodes (like MetalLB L2). */
+export const LB_POOL = '172.30.255.0/24';
+
 export async function clusterDown(name: string): Promise<boolean> {
   const rec = readCluster(name);
-  if (!rec) return false;
-  if (alive(rec.pid)) {
-    process.kill(rec.pid, 'SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while (alive(rec.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    if (alive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
+  const { Lab } = await import('../lab/lab.ts');
+  if (rec) {
+    await stopProcess(rec.agentsPid);
+    await stopProcess(rec.pid);
   }
+  // The lab teardown stops every process left in its namespaces (pods), then removes namespaces, links,
+  // routes and rules; then the runtime's state, logs and per-pod /etc files go.
+  await Lab.destroyByName(name).catch(() => undefined);
+  rmSync(join('/run/flatnet', name), { recursive: true, force: true });
+  rmSync(join('/var/log/flatnet', name), { recursive: true, force: true });
+  if (existsSync('/etc/netns')) {
+    for (const entry of readdirSync('/etc/netns')) if (entry.startsWith(`fn-${name}-`)) rmSync(join('/etc/netns', entry), { recursive: true, force: true });
+  }
+  if (!rec) return false;
   mergeKubeconfig(undefined, `flatnet-${name}`, true);
   rmSync(clusterDir(name), { recursive: true, force: true });
   return true;
@@ -244,7 +340,7 @@ export const listCommand: Command = {
   usage: 'list [-o json|yaml]',
   options: { output: { type: 'string', short: 'o', help: 'output format: table, json or yaml' } },
   async run(values) {
-    const clusters = listClusters().map((c) => ({ name: c.name, status: c.running ? 'Running' : 'Stopped', server: `https://127.0.0.1:${c.record.port}`, nodes: c.record.nodes }));
+    const clusters = listClusters().map((c) => ({ name: c.name, status: c.running && alive(c.record.agentsPid ?? 0) ? 'Running' : c.running ? 'Degraded' : 'Stopped', server: `https://127.0.0.1:${c.record.port}`, nodes: c.record.nodes }));
     printData(clusters, stringOpt(values, 'output'), () =>
       [['NAME', 'STATUS', 'SERVER', 'NODES'], ...clusters.map((c) => [c.name, c.status, c.server, String(c.nodes)])].map((r) => r.map((x, i) => (i < 3 ? x.padEnd(i === 2 ? 28 : 12) : x)).join(' ')).join('\n'));
     return 0;
@@ -260,9 +356,9 @@ export const statusCommand: Command = {
     const name = stringOpt(values, 'name') ?? 'flatnet';
     const rec = readCluster(name);
     if (!rec) throw new CliError(`no cluster named "${name}"`);
-    const status = { ...rec, running: alive(rec.pid), context: `flatnet-${name}`, server: `https://127.0.0.1:${rec.port}` };
+    const status = { ...rec, running: alive(rec.pid), agentsRunning: alive(rec.agentsPid ?? 0), context: `flatnet-${name}`, server: `https://127.0.0.1:${rec.port}` };
     printData(status, stringOpt(values, 'output'), () =>
-      [`cluster:   ${name} (${status.running ? 'running' : 'stopped'})`, `server:    ${status.server} (pid ${rec.pid})`, `context:   ${status.context}`,
+      [`cluster:   ${name} (${status.running ? 'running' : 'stopped'})`, `server:    ${status.server} (pid ${rec.pid})`, `agents:    ${status.agentsRunning ? 'running' : 'stopped'} (pid ${rec.agentsPid ?? 0})`, `context:   ${status.context}`,
         `services:  ${rec.serviceCIDR}`, `pods:      ${rec.podCIDR}`, `state:     ${rec.dataDir}`].join('\n'));
     return status.running ? 0 : 1;
   },

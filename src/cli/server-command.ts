@@ -14,6 +14,7 @@ export const serverCommand: Command = {
     name: { type: 'string', help: 'cluster name (used in the kubeconfig context and CA name)', default: 'flatnet' },
     'service-cidr': { type: 'string', help: 'Service ClusterIP range', default: '10.96.0.0/12' },
     'node-port-range': { type: 'string', help: 'NodePort range', default: '30000-32767' },
+    'advertise-address': { type: 'string', help: 'address pods reach the API at (also listened on, port 6443)' },
   },
   async run(values) {
     const dataDir = stringOpt(values, 'data-dir');
@@ -30,6 +31,7 @@ export const serverCommand: Command = {
       clusterName: stringOpt(values, 'name') ?? 'flatnet',
       serviceCIDR: stringOpt(values, 'service-cidr') ?? '10.96.0.0/12',
       nodePortRange: stringOpt(values, 'node-port-range') ?? '30000-32767',
+      ...(stringOpt(values, 'advertise-address') ? { advertiseAddress: stringOpt(values, 'advertise-address') ?? '' } : {}),
       log: (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(`${JSON.stringify({ url: server.url, kubeconfig: server.kubeconfigPath })}\n`);

@@ -21,6 +21,7 @@ import type { Store } from '../store/store.ts';
 import { negotiate, readBody, sendJson, sendStatus, toApiError } from './http-util.ts';
 import { ensurePki, type Pki } from './pki.ts';
 import { Registry, mustResource, parseYamlOrJson, type DeleteOptions, type ListQuery } from './registry.ts';
+import { bodyKind, checkBodyFields, requestFieldValidation, warningHeaderValues } from './strict-decoding.ts';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.0+flatnet' };
 
@@ -33,8 +34,14 @@ export interface ApiServerOptions {
   clusterName?: string;
   serviceCIDR?: string;
   nodePortRange?: string;
-  /** Extra addresses to put in the serving certificate and listen on (e.g. the lab address). */
+  /** Extra addresses to put in the serving certificate (e.g. the lab address). */
   extraIPs?: readonly string[];
+  /**
+   * The address pods reach the API at (the lab's host-side address): the server also listens there, on
+   * `advertisePort` (default 6443), and it goes into the serving certificate.
+   */
+  advertiseAddress?: string;
+  advertisePort?: number;
   /** How often watches without traffic receive a BOOKMARK (ms). */
   bookmarkIntervalMs?: number;
   /** Compaction: keep this many revisions of history (0 disables automatic compaction). */
@@ -139,7 +146,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const pki: Pki = ensurePki({
     dir: join(options.dataDir, 'pki'),
     clusterName,
-    ipSans: [...new Set(['127.0.0.1', host, kubernetesIP, ...(options.extraIPs ?? [])])].filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h)),
+    ipSans: [...new Set(['127.0.0.1', host, kubernetesIP, ...(options.extraIPs ?? []), ...(options.advertiseAddress ? [options.advertiseAddress] : [])])].filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h)),
     dnsSans: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
   });
   const tokenPath = join(options.dataDir, 'admin.token');
@@ -252,14 +259,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     }
     const asTable = negotiated.as === 'Table';
     const wantsYaml = (req.headers.accept ?? '').startsWith('application/yaml');
-    const ctx = { manager: fieldManagerFrom(url, req), dryRun: url.searchParams.getAll('dryRun').includes('All'), now: now() };
+    // fieldValidation: Strict fails a write with unknown/duplicate fields, Warn (the default) answers with Warning headers.
+    const fieldValidation = requestFieldValidation(info.verb, url);
+    const warnings: string[] = [];
+    const ctx = { manager: fieldManagerFrom(url, req), dryRun: url.searchParams.getAll('dryRun').includes('All'), now: now(), warnings, ...(fieldValidation ? { fieldValidation } : {}) };
     const sub = info.subresource;
     const respond = (code: number, obj: unknown) => {
+      const warningHeaders = warningHeaderValues(warnings);
+      if (warningHeaders.length > 0) res.setHeader('Warning', warningHeaders);
       if (wantsYaml && !asTable) {
         const text = toYaml(obj);
         res.writeHead(code, { 'Content-Type': 'application/yaml', 'Content-Length': Buffer.byteLength(text) });
         res.end(text);
       } else sendJson(res, code, obj);
+    };
+    const readCheckedBody = async (): Promise<KubeObject> => {
+      const text = await readBody(req);
+      const body = parseBody(text, req.headers['content-type']);
+      const gvk = bodyKind(r, sub);
+      if (gvk && fieldValidation) checkBodyFields({ gvk, text, yaml: (req.headers['content-type'] ?? '').includes('yaml'), body, directive: fieldValidation, warnings });
+      return body;
     };
     const tableOf = (objects: KubeObject[], listMeta?: { resourceVersion?: string; continue?: string; remainingItemCount?: number }) =>
       toTable(r, objects, { now: now(), includeObject: includeObjectParam(url), ...(listMeta ? { listMeta } : {}) });
@@ -284,7 +303,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       case 'watch':
         return serveWatch(req, res, url, r, ns, info.name, asTable);
       case 'create': {
-        const body = parseBody(await readBody(req), req.headers['content-type']);
+        const body = await readCheckedBody();
         if (sub === 'binding' && r.kind === 'Pod') return respond(201, await registry.bindPod(ns ?? '', info.name ?? '', body, ctx));
         if (sub === 'eviction' && r.kind === 'Pod') {
           const deleted = await registry.delete(r, ns, info.name ?? '', {}, ctx);
@@ -295,7 +314,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         return respond(201, await registry.create(r, ns, body, ctx));
       }
       case 'update': {
-        const body = parseBody(await readBody(req), req.headers['content-type']);
+        const body = await readCheckedBody();
         return respond(200, await registry.update(r, ns, info.name ?? '', body, sub, ctx));
       }
       case 'patch': {
@@ -370,14 +389,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     res.on('error', finish);
   }
 
-  const server: Server = createServer({
-    key: pki.serverKeyPem,
-    cert: pki.serverCertPem,
-    ca: pki.caCertPem,
-    requestCert: true,
-    rejectUnauthorized: false,
-    keepAliveTimeout: 60_000,
-  }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       const err = toApiError(e);
       if (err.code >= 500) log(`error: ${req.method} ${req.url}: ${err.message}${err.cause instanceof Error ? ` (${err.cause.stack ?? err.cause.message})` : ''}`);
@@ -387,20 +399,37 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       }
       sendStatus(res, err.toStatus());
     });
-  });
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0;
-
-  const requestedPort = options.port ?? 6443;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(requestedPort, host, () => {
-      server.off('error', reject);
+  };
+  const newServer = (): Server => {
+    const srv = createServer({
+      key: pki.serverKeyPem,
+      cert: pki.serverCertPem,
+      ca: pki.caCertPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      keepAliveTimeout: 60_000,
+    }, onRequest);
+    srv.headersTimeout = 30_000;
+    srv.requestTimeout = 0;
+    return srv;
+  };
+  const listen = (srv: Server, port: number, address: string) => new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(port, address, () => {
+      srv.off('error', reject);
       resolve();
     });
   });
+  const server = newServer();
+  const servers: Server[] = [server];
+  await listen(server, options.port ?? 6443, host);
+  if (options.advertiseAddress && options.advertiseAddress !== host) {
+    const lab = newServer();
+    await listen(lab, options.advertisePort ?? 6443, options.advertiseAddress);
+    servers.push(lab);
+  }
   const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : requestedPort;
+  const actualPort = typeof address === 'object' && address ? address.port : (options.port ?? 6443);
   const url = `https://${host}:${actualPort}`;
 
   const kubeconfigPath = join(options.dataDir, 'kubeconfig');
@@ -437,8 +466,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     async stop() {
       clearInterval(maintenance);
       for (const finish of [...watches]) finish();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const srv of servers) {
+        srv.closeAllConnections();
+        await new Promise<void>((resolve) => srv.close(() => resolve()));
+      }
       await store.close();
     },
   };
