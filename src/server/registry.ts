@@ -17,12 +17,17 @@ import type { KubeList, KubeObject, Namespace, ObjectMeta, Pod, Scale, Service, 
 import { validateCreate, validateUpdate } from '../api/validation/index.ts';
 import { StoreError, type Store, type StoredEntry, type StoreEvent, type StoreWatch } from '../store/store.ts';
 import { ServiceIPAllocator, type ServiceAllocationConfig } from './service-ip-allocation.ts';
+import { bodyKind, checkApplyConfigFields, checkApplyDuplicates, checkPatchFields, type FieldValidationDirective } from './strict-decoding.ts';
 
 export interface WriteContext {
   /** The field manager of this write (fieldManager param, else derived from the user agent). */
   manager: string;
   dryRun: boolean;
   now?: Date;
+  /** The request's fieldValidation directive; unset (in-process callers): patch bodies are not checked. */
+  fieldValidation?: FieldValidationDirective;
+  /** Receives field-validation warnings (the server sends them as Warning headers). */
+  warnings?: string[];
 }
 
 export interface DeleteOptions {
@@ -368,7 +373,9 @@ export class Registry {
       try {
         if (isApply) return await this.apply(r, namespace, name, entry, patchBody, subresource, ctx);
         if (!entry) throw apiErrors.notFound(refOf(r, name));
-        const patched = applyPatch(r.kind, contentType, entry.value, patchBody);
+        let patched = applyPatch(r.kind, contentType, entry.value, patchBody);
+        const gvk = bodyKind(r, subresource);
+        if (ctx.fieldValidation && gvk) patched = checkPatchFields({ gvk, contentType, patchBody, live: entry.value, patched, directive: ctx.fieldValidation, warnings: ctx.warnings ?? [] });
         this.checkBodyIdentity(r, patched, namespace, name);
         const rv = patched.metadata.resourceVersion;
         const guard = rv && rv !== entry.value.metadata.resourceVersion ? parseRV(rv, 'patch') : entry.modRevision;
@@ -389,9 +396,11 @@ export class Registry {
     if (applied.apiVersion === undefined || applied.kind === undefined) {
       throw apiErrors.badRequest('apiVersion and kind must be set in the applied configuration');
     }
+    checkApplyConfigFields({ group: r.group, version: r.version, kind: r.kind }, groupVersion(r), applied);
     const now = ctx.now ?? new Date();
     const result = serverSideApply({ kind: r.kind, apiVersion: groupVersion(r), live: entry?.value, applied, manager: ctx.manager, force: ctx.force, now: rfc3339(now) });
     if (result.conflicts) throw conflictError(r.kind, r.group, name, result.conflicts);
+    if (ctx.fieldValidation) checkApplyDuplicates(patchBody, ctx.fieldValidation, ctx.warnings ?? []);
     if (!entry) {
       // Apply on a missing object creates it.
       const created = { ...result.object, metadata: { ...result.object.metadata } };
@@ -636,7 +645,7 @@ function parseApplyBody(body: string): KubeObject {
 export function parseYamlOrJson(text: string): unknown {
   const t = text.trimStart();
   if (t.startsWith('{') || t.startsWith('[')) return JSON.parse(text);
-  return parseYaml(text, { version: '1.2' });
+  return parseYaml(text, { version: '1.2', uniqueKeys: false }); // repeated keys: the last wins; strict decoding reports them
 }
 
 export function successStatus(details?: Status['details']): Status {
