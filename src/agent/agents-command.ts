@@ -4,6 +4,8 @@
 // agents adopt running pods instead of restarting them.
 import { join } from 'node:path';
 import { KubeClient } from '../client/kube-client.ts';
+import { loadKubeconfig } from '../client/kubeconfig.ts';
+import { StreamServer } from './stream-server.ts';
 import { CliError, stringOpt, type Command } from '../cli/command.ts';
 import { Lab } from '../lab/lab.ts';
 import { PodRuntime } from '../runtime/pod-runtime.ts';
@@ -20,6 +22,13 @@ export async function startAgents(opts: { cluster: string; kubeconfig: string; n
   const client = KubeClient.fromKubeconfig(opts.kubeconfig);
   const clusterDNS = clusterDNSServiceIP(lab.serviceCIDR);
   const agents: NodeAgent[] = [];
+  const token = loadKubeconfig(opts.kubeconfig).token;
+  if (!token) throw new Error('the kubeconfig has no bearer token for the agents\' endpoint');
+  const streams = new StreamServer({
+    token,
+    pods: { find: (ns, name) => agents.map((a) => a.locate(ns, name)).find((x) => x !== undefined) },
+  });
+  const daemonPort = await streams.listen(0);
   const names = opts.nodes ?? lab.nodes.map((n) => n.name);
   for (const nodeName of names) {
     let agent: NodeAgent | undefined;
@@ -30,7 +39,7 @@ export async function startAgents(opts: { cluster: string; kubeconfig: string; n
       logRoot: join('/var/log/flatnet', opts.cluster, nodeName),
       onStatus: (uid, status) => agent?.onRuntimeStatus(uid, status),
     });
-    agent = new NodeAgent({ client, lab, runtime, nodeName, log: (l) => opts.log(`[${nodeName}] ${l}`) });
+    agent = new NodeAgent({ client, lab, runtime, nodeName, daemonPort, log: (l) => opts.log(`[${nodeName}] ${l}`) });
     agents.push(agent);
   }
   await Promise.all(agents.map((a) => a.start()));
@@ -38,6 +47,7 @@ export async function startAgents(opts: { cluster: string; kubeconfig: string; n
     agents,
     async stop() {
       await Promise.all(agents.map((a) => a.stop()));
+      await streams.close();
       client.close();
     },
   };

@@ -216,6 +216,14 @@ export class NodeAgent {
     });
   }
 
+  /** The runtime and uid of a pod of this node that the runtime knows (for logs/exec/attach). */
+  locate(namespace: string, name: string): { runtime: PodRuntime; uid: string; containers: string[] } | undefined {
+    const pod = this.pods?.getByName(namespace, name);
+    const uid = pod?.metadata.uid;
+    if (!pod || !uid || !this.runtime.listPods().includes(uid)) return undefined;
+    return { runtime: this.runtime, uid, containers: (pod.spec?.containers ?? []).map((c) => c.name) };
+  }
+
   /** Called by the runtime whenever a pod's status changes: written through the status subresource. */
   onRuntimeStatus(uid: string, status: PodStatus): void {
     const pod = (this.pods?.list() ?? []).find((p) => p.metadata.uid === uid);

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { aggregatedDiscovery, aggregatedDiscoveryContentType, apiGroup, apiGroupList, apiResourceList, apiVersions } from '../api/discovery/index.ts';
@@ -20,6 +21,7 @@ import { SqliteStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { negotiate, readBody, sendJson, sendStatus, toApiError } from './http-util.ts';
 import { ensurePki, type Pki } from './pki.ts';
+import { agentTarget, proxyHttp, proxyUpgrade } from './node-proxy.ts';
 import { Registry, mustResource, parseYamlOrJson, type DeleteOptions, type ListQuery } from './registry.ts';
 import { bodyKind, checkBodyFields, requestFieldValidation, warningHeaderValues } from './strict-decoding.ts';
 
@@ -277,8 +279,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       const text = await readBody(req);
       const body = parseBody(text, req.headers['content-type']);
       const gvk = bodyKind(r, sub);
-      if (gvk && fieldValidation) checkBodyFields({ gvk, text, yaml: (req.headers['content-type'] ?? '').includes('yaml'), body, directive: fieldValidation, warnings });
-      return body;
+      // Strict: 400 on unknown/duplicate fields; Warn: warnings; unknown fields are dropped, as upstream's decoder does.
+      return gvk && fieldValidation ? checkBodyFields({ gvk, text, yaml: (req.headers['content-type'] ?? '').includes('yaml'), body, directive: fieldValidation, warnings }) : body;
     };
     const tableOf = (objects: KubeObject[], listMeta?: { resourceVersion?: string; continue?: string; remainingItemCount?: number }) =>
       toTable(r, objects, { now: now(), includeObject: includeObjectParam(url), ...(listMeta ? { listMeta } : {}) });
@@ -286,8 +288,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     if (sub !== undefined && !r.subresources.includes(sub as never) && !(sub === 'finalize' && r.kind === 'Namespace')) {
       throw apiErrors.notFound(refOf(r, info.name));
     }
-    if (sub === 'log' || sub === 'exec' || sub === 'attach' || sub === 'portforward' || sub === 'proxy') {
-      throw apiErrors.serviceUnavailable(`${r.plural}/${sub} is not served yet: this flatnet server runs without node agents, so there is no runtime to stream from`);
+    if (r.kind === 'Pod' && sub === 'log' && info.verb === 'get') {
+      const target = await agentTarget(registry, ns ?? '', info.name ?? '', 'log', url.searchParams);
+      return proxyHttp(target, adminToken, req, res);
+    }
+    if (sub === 'exec' || sub === 'attach' || sub === 'portforward' || sub === 'proxy' || sub === 'log') {
+      throw apiErrors.badRequest(sub === 'portforward' || sub === 'proxy'
+        ? `${r.plural}/${sub} is not supported by flatnet yet`
+        : `${r.plural}/${sub} needs a WebSocket upgrade (kubectl >= 1.30 uses one; older kubectl speaks SPDY, which flatnet does not)`);
     }
 
     switch (info.verb) {
@@ -411,6 +419,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     }, onRequest);
     srv.headersTimeout = 30_000;
     srv.requestTimeout = 0;
+    srv.on('upgrade', onUpgrade);
     return srv;
   };
   const listen = (srv: Server, port: number, address: string) => new Promise<void>((resolve, reject) => {
@@ -420,6 +429,23 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       resolve();
     });
   });
+  /** WebSocket upgrades: pods/exec and pods/attach, spliced to the node agent. */
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refuse = (err: ApiError) => {
+      const body = JSON.stringify(err.toStatus());
+      socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    void (async () => {
+      if (!authenticate(req)) return refuse(apiErrors.unauthorized());
+      const url = new URL(req.url ?? '/', 'https://flatnet');
+      const info = parseRequestInfo('GET', url.pathname, false);
+      if (info.type !== 'resource' || info.resource.kind !== 'Pod' || (info.subresource !== 'exec' && info.subresource !== 'attach')) {
+        return refuse(apiErrors.badRequest('only pods/exec and pods/attach can be upgraded'));
+      }
+      const target = await agentTarget(registry, info.namespace ?? '', info.name ?? '', info.subresource, url.searchParams);
+      proxyUpgrade(target, adminToken, req, socket, head);
+    })().catch((e: unknown) => refuse(toApiError(e)));
+  };
   const server = newServer();
   const servers: Server[] = [server];
   await listen(server, options.port ?? 6443, host);
