@@ -42,7 +42,7 @@ const server = createServer((req, res) => {
     res.end(`${text}\n`);
   }
   const now = new Date().toISOString().replace('T', ' ').slice(0, 19).replaceAll('-', '/');
-  process.stdout.write(`${now} ${req.headers.host ?? ''} ${req.socket.remoteAddress ?? ''} "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${req.headers['user-agent'] ?? ''}\n`);
+  process.stdout.write(`${now} ${req.headers.host ?? ''} ${(req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')} "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${req.headers['user-agent'] ?? ''}\n`);
 });
 server.on('error', (e) => { process.stderr.write(`[ERR] Error starting server: ${e.message}\n`); process.exit(1); });
 server.listen({ port, ...(host !== undefined && host !== '' ? { host } : {}) }, () => {

@@ -71,7 +71,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   const ua = req.headers['user-agent'] ?? '-';
   const ref = req.headers.referer ?? '-';
   const fwd = req.headers['x-forwarded-for'] ?? '-';
-  process.stdout.write(`${req.socket.remoteAddress ?? '-'} - - [${logTime(new Date())}] "${req.method} ${req.url} HTTP/${req.httpVersion}" ${status} ${length} "${ref}" "${ua}" "${String(fwd)}"\n`);
+  process.stdout.write(`${(req.socket.remoteAddress ?? '-').replace(/^::ffff:/, '')} - - [${logTime(new Date())}] "${req.method} ${req.url} HTTP/${req.httpVersion}" ${status} ${length} "${ref}" "${ua}" "${String(fwd)}"\n`);
 }
 
 function listenPort(): number {
