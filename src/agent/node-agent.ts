@@ -12,6 +12,7 @@ import type { KubeClient } from '../client/kube-client.ts';
 import { WorkQueue } from '../client/work-queue.ts';
 import type { Lab } from '../lab/lab.ts';
 import type { PodRuntime } from '../runtime/pod-runtime.ts';
+import { kubernetesServiceIP } from '../net/allocators.ts';
 
 const resource = (kind: string): ResourceInfo => {
   const r = RESOURCES.find((x) => x.kind === kind);
@@ -213,7 +214,50 @@ export class NodeAgent {
     await this.runtime.startPod({
       pod: structuredClone(pod) as Pod,
       sandbox: { netns: sandbox.netns, podIPs: [sandbox.ip], hostIP, nodeName: this.nodeName },
+      env: await this.envSources(pod),
     });
+  }
+
+  /**
+   * What the pod's env may reference: the ConfigMaps and Secrets it names (read now, as the kubelet does at
+   * container start) and the `kubernetes` Service variables every pod gets.
+   */
+  private async envSources(pod: Pod): Promise<{ configMaps: Record<string, Record<string, string> | undefined>; secrets: Record<string, Record<string, string> | undefined>; serviceEnv: Record<string, string> }> {
+    const ns = pod.metadata.namespace ?? 'default';
+    const cmNames = new Set<string>();
+    const secretNames = new Set<string>();
+    for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+      for (const e of c.env ?? []) {
+        if (e.valueFrom?.configMapKeyRef) cmNames.add(e.valueFrom.configMapKeyRef.name);
+        if (e.valueFrom?.secretKeyRef) secretNames.add(e.valueFrom.secretKeyRef.name);
+      }
+      for (const f of c.envFrom ?? []) {
+        if (f.configMapRef) cmNames.add(f.configMapRef.name);
+        if (f.secretRef) secretNames.add(f.secretRef.name);
+      }
+    }
+    const read = async <T,>(r: ResourceInfo, name: string): Promise<T | undefined> => {
+      try {
+        return await this.client.get(r, ns, name) as T;
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === 'NotFound') return undefined;
+        throw e;
+      }
+    };
+    const configMaps: Record<string, Record<string, string> | undefined> = {};
+    for (const name of cmNames) configMaps[name] = (await read<{ data?: Record<string, string> }>(resource('ConfigMap'), name))?.data ?? undefined;
+    const secrets: Record<string, Record<string, string> | undefined> = {};
+    for (const name of secretNames) {
+      const data = (await read<{ data?: Record<string, string> }>(resource('Secret'), name))?.data;
+      secrets[name] = data ? Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])) : undefined;
+    }
+    const ip = kubernetesServiceIP(this.lab.serviceCIDR);
+    const serviceEnv = {
+      KUBERNETES_SERVICE_HOST: ip, KUBERNETES_SERVICE_PORT: '443', KUBERNETES_SERVICE_PORT_HTTPS: '443',
+      KUBERNETES_PORT: `tcp://${ip}:443`, KUBERNETES_PORT_443_TCP: `tcp://${ip}:443`, KUBERNETES_PORT_443_TCP_PROTO: 'tcp',
+      KUBERNETES_PORT_443_TCP_PORT: '443', KUBERNETES_PORT_443_TCP_ADDR: ip,
+    };
+    return { configMaps, secrets, serviceEnv };
   }
 
   /** The runtime and uid of a pod of this node that the runtime knows (for logs/exec/attach). */

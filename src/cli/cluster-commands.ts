@@ -260,6 +260,18 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
   return rec;
 }
 
+/** Unmounts every mount at or below `dir` (the runtime's UTS namespace files), deepest first. */
+function unmountUnder(dir: string): void {
+  let mounts: string[];
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => (l.split(' ')[1] ?? '').replace(/\\040/g, ' '));
+  } catch {
+    return;
+  }
+  const inside = mounts.filter((m) => m === dir || m.startsWith(dir + '/')).sort((a, b) => b.length - a.length);
+  for (const m of inside) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+}
+
 /** The LoadBalancer pool: addresses the external side routes to the nodes (like MetalLB L2). */
 export const LB_POOL = '172.30.255.0/24';
 
@@ -273,6 +285,7 @@ export async function clusterDown(name: string): Promise<boolean> {
   // The lab teardown stops every process left in its namespaces (pods), then removes namespaces, links,
   // routes and rules; then the runtime's state, logs and per-pod /etc files go.
   await Lab.destroyByName(name).catch(() => undefined);
+  unmountUnder(join('/run/flatnet', name));
   rmSync(join('/run/flatnet', name), { recursive: true, force: true });
   rmSync(join('/var/log/flatnet', name), { recursive: true, force: true });
   if (existsSync('/etc/netns')) {

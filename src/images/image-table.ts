@@ -8,8 +8,11 @@
 // `mirror.gcr.io/library/nginx` or `k8s.gcr.io/e2e-test-images/agnhost` match too). Tags and digests
 // are accepted and ignored.
 
-/** A flatnet program (TypeScript under src/images/programs/, run by Node 24). */
-export type ProgramName = 'nginx' | 'agnhost' | 'http-echo';
+/**
+ * A flatnet program: a stand-in image program (TypeScript under src/images/programs/, run by Node 24), or one
+ * of flatnet's own system components (cluster DNS, the ingress controller) run from the source tree.
+ */
+export type ProgramName = 'nginx' | 'agnhost' | 'http-echo' | 'flatnet-dns' | 'flatnet-ingress';
 
 /** What argv[0] becomes: a flatnet program, a busybox applet, or a file found on PATH / by path. */
 export type Executable =
@@ -75,6 +78,20 @@ export const IMAGE_TABLE: readonly ImageSpec[] = [
     description: 'answers every HTTP request with -text (default -listen :5678) (flatnet program)',
     entrypoint: ['/http-echo'], cmd: [], env: {}, path: [],
     programs: { '/http-echo': 'http-echo', 'http-echo': 'http-echo' }, busyboxApplets: false, ports: [5678],
+  },
+  {
+    repository: 'registry.k8s.io/coredns/coredns',
+    displayName: 'registry.k8s.io/coredns/coredns',
+    description: 'cluster DNS per the Kubernetes DNS specification (flatnet\'s DNS program; flags as in docs/dns.md)',
+    entrypoint: ['/coredns'], cmd: [], env: {}, path: [BUSYBOX_PATH_TOKEN],
+    programs: { '/coredns': 'flatnet-dns', coredns: 'flatnet-dns' }, busyboxApplets: true, ports: [53, 9153],
+  },
+  {
+    repository: 'flatnet.dev/ingress-controller',
+    displayName: 'flatnet.dev/ingress-controller',
+    description: 'flatnet\'s L7 ingress controller (IngressClass flatnet; flags as in docs/ingress.md)',
+    entrypoint: ['/ingress-controller'], cmd: [], env: {}, path: [BUSYBOX_PATH_TOKEN],
+    programs: { '/ingress-controller': 'flatnet-ingress', 'ingress-controller': 'flatnet-ingress' }, busyboxApplets: true, ports: [80, 443],
   },
   {
     repository: 'registry.k8s.io/pause',

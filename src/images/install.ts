@@ -22,6 +22,12 @@ export interface PreparedImages {
 export const NODE_PROGRAM_FLAGS = ['--max-old-space-size=24', '--max-semi-space-size=1', '--no-warnings'];
 
 const PROGRAMS: readonly ProgramName[] = ['nginx', 'agnhost', 'http-echo'];
+
+/** flatnet's system components run from the source tree (they span many modules, so they are not stripped to one file). */
+const SYSTEM_PROGRAMS: Partial<Record<ProgramName, string>> = {
+  'flatnet-dns': join('src', 'dns', 'main.ts'),
+  'flatnet-ingress': join('src', 'ingress', 'main.ts'),
+};
 const here = dirname(fileURLToPath(import.meta.url));
 
 function defaultNodeBin(): string {
@@ -67,7 +73,11 @@ export function prepareImages(root = '/run/flatnet/images', busybox = '/usr/bin/
     busyboxBin,
     nodeBin,
     applets,
-    programArgv: (program) => [nodeBin, ...NODE_PROGRAM_FLAGS, join(programsDir, `${program}.mjs`)],
+    programArgv: (program) => {
+      const system = SYSTEM_PROGRAMS[program];
+      if (system !== undefined) return [nodeBin, '--disable-warning=ExperimentalWarning', '--max-old-space-size=256', resolve(here, '..', '..', system)];
+      return [nodeBin, ...NODE_PROGRAM_FLAGS, join(programsDir, `${program}.mjs`)];
+    },
   };
   cache.set(root, prepared);
   return prepared;
