@@ -2,7 +2,7 @@
 // what the server resets (status on the main resource, spec on the status subresource), when generation
 // moves, and the system fields it owns. Pure: identities and clocks come in as arguments.
 import type { ResourceInfo } from './resources.ts';
-import type { KubeObject, ObjectMeta, Pod } from './types.ts';
+import type { KubeObject, ObjectMeta, Pod, Service } from './types.ts';
 
 export interface CreateContext {
   uid: string;
@@ -129,4 +129,33 @@ export function generateNameSuffix(random: () => number): string {
   let s = '';
   for (let i = 0; i < 5; i++) s += NAME_SUFFIX_ALPHABET[Math.floor(random() * NAME_SUFFIX_ALPHABET.length)] ?? 'x';
   return s;
+}
+
+const needsNodePorts = (svc: Service) => svc.spec?.type === 'NodePort' || svc.spec?.type === 'LoadBalancer';
+const needsHealthCheckPort = (svc: Service) => svc.spec?.type === 'LoadBalancer' && svc.spec.externalTrafficPolicy === 'Local';
+
+/**
+ * When a Service's type changes, fields that only belonged to the old type go, as upstream's
+ * dropTypeDependentFields does — but only those the user left untouched (a user who changes them in the
+ * same update gets validation's answer instead).
+ */
+export function dropServiceTypeDependentFields(updated: Service, old: Service): Service {
+  const spec = updated.spec;
+  const oldSpec = old.spec;
+  if (!spec || !oldSpec || spec.type === oldSpec.type) return updated;
+  const out = structuredCloneJson(updated);
+  const s = out.spec ?? {};
+  const samePorts = JSON.stringify((spec.ports ?? []).map((p) => p.nodePort)) === JSON.stringify((oldSpec.ports ?? []).map((p) => p.nodePort));
+  if (needsNodePorts(old) && !needsNodePorts(updated) && samePorts) for (const p of s.ports ?? []) delete p.nodePort;
+  if (needsHealthCheckPort(old) && !needsHealthCheckPort(updated) && spec.healthCheckNodePort === oldSpec.healthCheckNodePort) delete s.healthCheckNodePort;
+  if (oldSpec.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
+    if (spec.allocateLoadBalancerNodePorts === oldSpec.allocateLoadBalancerNodePorts) delete s.allocateLoadBalancerNodePorts;
+    if (spec.loadBalancerClass === oldSpec.loadBalancerClass) delete s.loadBalancerClass;
+  }
+  if (!needsNodePorts(updated) && spec.externalTrafficPolicy === oldSpec.externalTrafficPolicy) delete s.externalTrafficPolicy;
+  if (spec.type === 'ExternalName' && oldSpec.type !== 'ExternalName' && spec.clusterIP === oldSpec.clusterIP) {
+    delete s.clusterIP;
+    delete s.clusterIPs;
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import { matchesLabels, parseLabelSelector, formatLabelSelector } from '../api/l
 import { applyPatch } from '../api/patch/index.ts';
 import { serverSideApply, updateManagedFields, conflictError } from '../api/apply/index.ts';
 import { groupVersion, resourceByKind, RESOURCES, storageKey, storagePrefix, type ResourceInfo } from '../api/resources.ts';
-import { generateNameSuffix, isNoopUpdate, prepareForCreate, prepareForUpdate, structuredCloneJson } from '../api/strategy.ts';
+import { dropServiceTypeDependentFields, generateNameSuffix, isNoopUpdate, prepareForCreate, prepareForUpdate, structuredCloneJson } from '../api/strategy.ts';
 import type { KubeList, KubeObject, Namespace, ObjectMeta, Pod, Scale, Service, Status, WatchEvent } from '../api/types.ts';
 import { validateCreate, validateUpdate } from '../api/validation/index.ts';
 import { StoreError, type Store, type StoredEntry, type StoreEvent, type StoreWatch } from '../store/store.ts';
@@ -312,7 +312,8 @@ export class Registry {
     const old = entry.value;
     const now = ctx.now ?? new Date();
     let obj = prepareForUpdate(r, input, old, subresource);
-    obj = applyDefaults(r.kind, obj);
+    if (r.kind === 'Service' && r.group === '' && subresource === undefined) obj = dropServiceTypeDependentFields(obj as Service, old as Service);
+    obj = applyDefaults(r.kind, obj, { operation: 'update' });
     const errors = validateUpdate(r.kind, obj, old);
     if (errors.length > 0) throw apiErrors.invalid(r.group, r.kind, old.metadata.name ?? '', errors);
     if (!opts?.skipManagedFields) {

@@ -16,14 +16,18 @@ export interface RunResult {
 
 export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((res) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000 });
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => res({ status: code ?? -1, stdout, stderr }));
     child.on('error', (e) => res({ status: -1, stdout, stderr: stderr + String(e) }));
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      // A command may exit before reading its input: that is its answer, not a test failure.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
   });
 }
 
