@@ -19,8 +19,8 @@ export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.P
     const child = spawn(cmd, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => res({ status: code ?? -1, stdout, stderr }));
     child.on('error', (e) => res({ status: -1, stdout, stderr: stderr + String(e) }));
     if (child.stdin) {
