@@ -11,13 +11,15 @@ import { Lab } from '../lab/lab.ts';
 import { PodRuntime } from '../runtime/pod-runtime.ts';
 import { clusterDNSServiceIP } from '../net/allocators.ts';
 import { NodeAgent } from './node-agent.ts';
+import { ProxyLoop } from './node-proxy-loop.ts';
 
 export interface RunningAgents {
   agents: NodeAgent[];
+  proxy: ProxyLoop;
   stop(): Promise<void>;
 }
 
-export async function startAgents(opts: { cluster: string; kubeconfig: string; nodes?: string[]; log: (line: string) => void }): Promise<RunningAgents> {
+export async function startAgents(opts: { cluster: string; kubeconfig: string; nodes?: string[]; proxyMode?: string; log: (line: string) => void }): Promise<RunningAgents> {
   const lab = await Lab.adopt(opts.cluster);
   const client = KubeClient.fromKubeconfig(opts.kubeconfig);
   const clusterDNS = clusterDNSServiceIP(lab.serviceCIDR);
@@ -42,10 +44,20 @@ export async function startAgents(opts: { cluster: string; kubeconfig: string; n
     agent = new NodeAgent({ client, lab, runtime, nodeName, daemonPort, log: (l) => opts.log(`[${nodeName}] ${l}`) });
     agents.push(agent);
   }
-  await Promise.all(agents.map((a) => a.start()));
+  const proxy = new ProxyLoop({
+    client,
+    nodes: names.map((name) => ({ name, netns: lab.nodeNetns(name), ip: lab.nodeIP(name) })),
+    mode: opts.proxyMode ?? 'nftables',
+    clusterCIDR: lab.podCIDR,
+    serviceCIDR: lab.serviceCIDR,
+    log: (l) => opts.log(`[kube-proxy] ${l}`),
+  });
+  await Promise.all([...agents.map((a) => a.start()), proxy.start()]);
   return {
     agents,
+    proxy,
     async stop() {
+      await proxy.stop();
       await Promise.all(agents.map((a) => a.stop()));
       await streams.close();
       client.close();
@@ -61,6 +73,7 @@ export const agentsCommand: Command = {
     name: { type: 'string', help: 'cluster name' },
     kubeconfig: { type: 'string', help: 'kubeconfig of the cluster' },
     node: { type: 'string', help: 'run only this node (default: every node of the lab)' },
+    'proxy-mode': { type: 'string', help: 'kube-proxy mode: nftables or iptables (ipvs is not in this kernel)', default: 'nftables' },
   },
   async run(values) {
     const cluster = stringOpt(values, 'name');
@@ -68,7 +81,11 @@ export const agentsCommand: Command = {
     if (!cluster || !kubeconfig) throw new CliError('--name and --kubeconfig are required', 2);
     const node = stringOpt(values, 'node');
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-    const running = await startAgents({ cluster, kubeconfig, ...(node ? { nodes: [node] } : {}), log });
+    const proxyMode = stringOpt(values, 'proxy-mode') ?? 'nftables';
+    if (proxyMode !== 'nftables' && proxyMode !== 'iptables') {
+      throw new CliError(proxyMode === 'ipvs' ? 'proxy mode ipvs is not available: this kernel has no IPVS; use nftables (default) or iptables' : `unknown proxy mode "${proxyMode}"`, 2);
+    }
+    const running = await startAgents({ cluster, kubeconfig, proxyMode, ...(node ? { nodes: [node] } : {}), log });
     log(`node agents running for ${running.agents.map((a) => a.nodeName).join(', ')}`);
     process.stdout.write('ready\n');
     await new Promise<void>((resolve) => {

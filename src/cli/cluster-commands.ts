@@ -10,6 +10,10 @@ import { dirname, join, resolve } from 'node:path';
 import { request } from 'node:https';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { CliError, printData, stringOpt, type Command } from './command.ts';
+import { ApiError } from '../api/errors.ts';
+import { RESOURCES } from '../api/resources.ts';
+import type { KubeObject } from '../api/types.ts';
+import { clusterDNSServiceIP } from '../net/allocators.ts';
 
 export interface ClusterRecord {
   name: string;
@@ -17,6 +21,7 @@ export interface ClusterRecord {
   pid: number;
   /** The node agents' process. */
   agentsPid?: number;
+  proxyMode?: string;
   createdAt: string;
   serviceCIDR: string;
   podCIDR: string;
@@ -165,7 +170,7 @@ const nodeNames = (n: number): string[] => Array.from({ length: n }, (_, i) => `
  * isolation), the control plane (API server + controllers, reachable from the lab at the host-side
  * address), one Node per lab node with its Pod CIDR from the IPAM controller, and the node agents.
  */
-export async function clusterUp(opts: { name: string; nodes: number; backend: string; podCIDR: string; serviceCIDR: string; wait: boolean; quiet?: boolean }): Promise<ClusterRecord> {
+export async function clusterUp(opts: { name: string; nodes: number; backend: string; podCIDR: string; serviceCIDR: string; proxyMode?: string; wait: boolean; quiet?: boolean }): Promise<ClusterRecord> {
   if (!NAME_RE.test(opts.name) || opts.name.length > 12) throw new CliError(`invalid cluster name "${opts.name}": use at most 12 lower-case letters, digits and '-'`, 2);
   const t0 = Date.now();
   const say = (label: string) => { if (!opts.quiet) step(label, t0); };
@@ -193,7 +198,7 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
     serverPid = spawnDetached(['server', '--data-dir', dataDir, '--port', String(port), '--name', opts.name, '--service-cidr', opts.serviceCIDR,
       '--cluster-cidr', opts.podCIDR, '--lb-pool', LB_POOL, '--advertise-address', lab.hostIP()], join(dir, 'server.log'));
   }
-  const rec: ClusterRecord = { name: opts.name, port, pid: serverPid, agentsPid: existing?.agentsPid ?? 0, createdAt: existing?.createdAt ?? new Date().toISOString(),
+  const rec: ClusterRecord = { name: opts.name, port, pid: serverPid, agentsPid: existing?.agentsPid ?? 0, proxyMode: existing?.proxyMode ?? opts.proxyMode ?? 'nftables', createdAt: existing?.createdAt ?? new Date().toISOString(),
     serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, nodes: opts.nodes, backend: opts.backend, dataDir };
   writeCluster(rec);
   const caPath = join(dataDir, 'pki', 'ca.crt');
@@ -206,7 +211,6 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
 
   // 3. Nodes: registered first so the IPAM controller gives each its Pod CIDR, then wired into the lab.
   const { KubeClient } = await import('../client/kube-client.ts');
-  const { RESOURCES } = await import('../api/resources.ts');
   const NODES = RESOURCES.find((r) => r.kind === 'Node');
   if (!NODES) throw new Error('Node resource missing');
   const client = KubeClient.fromKubeconfig(join(dataDir, 'kubeconfig'));
@@ -235,10 +239,14 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
       if (!lab.nodes.some((n) => n.name === name)) await lab.addNode({ name, podCIDR: cidrs.get(name) ?? '' });
     }
     say(`nodes: ${wanted.map((n) => `${n} ${lab.nodeIP(n)} pods ${cidrs.get(n)}`).join(', ')} (${opts.backend})`);
+    // The external side routes the LoadBalancer pool to the nodes (equal-cost over all of them), as an L2/BGP
+    // load balancer in front of a real cluster would attract those addresses.
+    const hops = wanted.flatMap((n) => ['nexthop', 'via', lab.nodeIP(n)]);
+    spawnSync('ip', ['-n', lab.externalNetns(), 'route', 'replace', LB_POOL, ...hops], { stdio: 'ignore' });
 
     // 4. Node agents.
     if (!alive(rec.agentsPid ?? 0)) {
-      rec.agentsPid = spawnDetached(['agents', '--name', opts.name, '--kubeconfig', join(dataDir, 'kubeconfig')], join(dir, 'agents.log'));
+      rec.agentsPid = spawnDetached(['agents', '--name', opts.name, '--kubeconfig', join(dataDir, 'kubeconfig'), '--proxy-mode', rec.proxyMode ?? 'nftables'], join(dir, 'agents.log'));
       writeCluster(rec);
     }
     if (opts.wait) {
@@ -251,6 +259,17 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
         await new Promise((r) => setTimeout(r, 25));
       }
       say('node agents: all nodes Ready');
+    }
+    await ensureClusterDNS(client, lab, dataDir, opts.name);
+    if (opts.wait) {
+      const dnsDeadline = Date.now() + 60_000;
+      for (;;) {
+        const d = await client.get<import('../api/types.ts').Deployment>(DEPLOYMENTS, 'kube-system', 'coredns');
+        if ((d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 1)) break;
+        if (Date.now() > dnsDeadline) throw new CliError(`cluster DNS did not become ready; see kubectl -n kube-system describe pods -l k8s-app=kube-dns`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      say(`cluster DNS: coredns (2 replicas) behind kube-dns ${clusterDNSIP(opts.serviceCIDR)}`);
     }
   } finally {
     client.close();
@@ -270,6 +289,79 @@ function unmountUnder(dir: string): void {
   }
   const inside = mounts.filter((m) => m === dir || m.startsWith(dir + '/')).sort((a, b) => b.length - a.length);
   for (const m of inside) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+}
+
+const DEPLOYMENTS = RESOURCE('Deployment');
+
+function RESOURCE(kind: string) {
+  const r = RESOURCES.find((x) => x.kind === kind);
+  if (!r) throw new Error(`unknown kind ${kind}`);
+  return r;
+}
+
+function clusterDNSIP(serviceCIDR: string): string {
+  return clusterDNSServiceIP(serviceCIDR);
+}
+
+/**
+ * Cluster DNS as kubeadm installs CoreDNS: a `coredns` Deployment (2 replicas) in kube-system whose image
+ * maps to flatnet's DNS program, behind the `kube-dns` Service at the 10th address of the service range.
+ * Its pods reach the API through the `kubernetes` Service with a service-account directory flatnet writes
+ * (the cluster's admin credential: flatnet has no RBAC yet), and forward other names to the lab's
+ * external side.
+ */
+async function ensureClusterDNS(client: import('../client/kube-client.ts').KubeClient, lab: import('../lab/lab.ts').Lab, dataDir: string, name: string): Promise<void> {
+  const saDir = join('/run/flatnet', name, 'serviceaccount');
+  mkdirSync(saDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(saDir, 'token'), readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(), { mode: 0o600 });
+  writeFileSync(join(saDir, 'ca.crt'), readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8'), { mode: 0o644 });
+  writeFileSync(join(saDir, 'namespace'), 'kube-system');
+  const dnsIP = clusterDNSServiceIP(lab.serviceCIDR);
+  const labels = { 'k8s-app': 'kube-dns' };
+  const objects: KubeObject[] = [
+    {
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...labels, 'kubernetes.io/name': 'CoreDNS' } },
+      spec: { selector: labels, clusterIP: dnsIP, ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
+      ] },
+    },
+    {
+      apiVersion: 'apps/v1', kind: 'Deployment',
+      metadata: { name: 'coredns', namespace: 'kube-system', labels },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            dnsPolicy: 'Default',
+            containers: [{
+              name: 'coredns',
+              image: 'registry.k8s.io/coredns/coredns:v1.12.0',
+              args: ['--listen', '0.0.0.0:53', '--domain', 'cluster.local', '--service-account-dir', saDir, '--metrics', '0.0.0.0:9153',
+                '--nameserver-ip', dnsIP, '--upstream', `${lab.externalIP()}:53`],
+              ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' }, { name: 'metrics', containerPort: 9153, protocol: 'TCP' }],
+              readinessProbe: { httpGet: { path: '/ready', port: 9153 }, periodSeconds: 1 },
+              livenessProbe: { httpGet: { path: '/health', port: 9153 }, periodSeconds: 10, failureThreshold: 5 },
+              securityContext: { runAsUser: 0 },
+            }],
+          },
+        },
+      },
+    },
+  ];
+  for (const obj of objects) {
+    const r = RESOURCES.find((x) => x.kind === obj.kind);
+    if (!r) continue;
+    try {
+      await client.create(r, obj.metadata.namespace, obj, { fieldManager: 'flatnet-up' });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
+    }
+  }
 }
 
 /** The LoadBalancer pool: addresses the external side routes to the nodes (like MetalLB L2). */
@@ -313,13 +405,14 @@ const clusterOptions = {
 export const upCommand: Command = {
   name: 'up',
   summary: 'create (or adopt) a cluster and merge its kubeconfig context',
-  usage: 'up [--name NAME] [--nodes N] [--backend host-gw|vxlan] [--pod-cidr CIDR] [--service-cidr CIDR] [--wait]',
+  usage: 'up [--name NAME] [--nodes N] [--backend host-gw|vxlan] [--proxy-mode nftables|iptables] [--pod-cidr CIDR] [--service-cidr CIDR] [--wait]',
   options: {
     ...clusterOptions,
     nodes: { type: 'string', help: 'number of nodes', default: '3' },
     backend: { type: 'string', help: 'cross-node routing: host-gw or vxlan', default: 'host-gw' },
     'pod-cidr': { type: 'string', help: 'cluster Pod CIDR', default: '10.244.0.0/16' },
     'service-cidr': { type: 'string', help: 'Service ClusterIP range', default: '10.96.0.0/12' },
+    'proxy-mode': { type: 'string', help: 'kube-proxy mode: nftables or iptables', default: 'nftables' },
     wait: { type: 'boolean', help: 'wait until the cluster is ready', default: false },
   },
   async run(values) {
@@ -328,7 +421,10 @@ export const upCommand: Command = {
     const backend = stringOpt(values, 'backend') ?? 'host-gw';
     if (backend !== 'host-gw' && backend !== 'vxlan') throw new CliError(`--backend must be host-gw or vxlan, not "${backend}"`, 2);
     const name = stringOpt(values, 'name') ?? 'flatnet';
-    await clusterUp({ name, nodes, backend, podCIDR: stringOpt(values, 'pod-cidr') ?? '10.244.0.0/16', serviceCIDR: stringOpt(values, 'service-cidr') ?? '10.96.0.0/12', wait: values['wait'] === true });
+    const proxyMode = stringOpt(values, 'proxy-mode') ?? 'nftables';
+    if (proxyMode === 'ipvs') throw new CliError('--proxy-mode ipvs is not available: this kernel has no IPVS (ip_vs); use nftables (default) or iptables', 2);
+    if (proxyMode !== 'nftables' && proxyMode !== 'iptables') throw new CliError(`--proxy-mode must be nftables or iptables, not "${proxyMode}"`, 2);
+    await clusterUp({ name, nodes, backend, proxyMode, podCIDR: stringOpt(values, 'pod-cidr') ?? '10.244.0.0/16', serviceCIDR: stringOpt(values, 'service-cidr') ?? '10.96.0.0/12', wait: values['wait'] === true });
     process.stderr.write(`\nCluster "${name}" is up. Try:\n  kubectl --context flatnet-${name} get ns\n  kubectl --context flatnet-${name} apply -f examples/\n  flatnet down --name ${name}\n`);
     return 0;
   },
