@@ -475,21 +475,42 @@ export const statusCommand: Command = {
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'bring up the demo cluster and apply the seed examples',
-  usage: 'demo [--name NAME]',
-  options: { name: { type: 'string', help: 'cluster name', default: 'demo' } },
+  summary: 'bring up the 3-node demo cluster, apply the seed examples and show what to look at',
+  usage: 'demo [--name NAME] [--backend host-gw|vxlan]',
+  options: {
+    name: { type: 'string', help: 'cluster name', default: 'demo' },
+    backend: { type: 'string', help: 'cross-node routing: host-gw or vxlan', default: 'host-gw' },
+  },
   async run(values) {
     const name = stringOpt(values, 'name') ?? 'demo';
-    await clusterUp({ name, nodes: 3, backend: 'host-gw', podCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12', wait: true });
+    const backend = stringOpt(values, 'backend') ?? 'host-gw';
+    if (backend !== 'host-gw' && backend !== 'vxlan') throw new CliError(`--backend must be host-gw or vxlan, not "${backend}"`, 2);
+    await clusterUp({ name, nodes: 3, backend, podCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12', wait: true });
     const ctx = `flatnet-${name}`;
-    const examples = join(repoRoot, 'examples');
-    const applied = spawnSync('kubectl', ['--context', ctx, 'apply', '-f', examples], { stdio: 'inherit' });
-    if (applied.status !== 0) throw new CliError('kubectl apply of examples/ failed');
-    for (const args of [['get', 'ns'], ['get', 'deploy,svc,netpol,ing', '-A', '-o', 'wide']]) {
+    const kubectl = (args: string[]) => spawnSync('kubectl', ['--context', ctx, ...args], { stdio: 'inherit' });
+    const show = (args: string[]) => {
       process.stdout.write(`\n$ kubectl ${args.join(' ')}\n`);
-      spawnSync('kubectl', ['--context', ctx, ...args], { stdio: 'inherit' });
-    }
-    process.stderr.write(`\nThe demo cluster "${name}" runs (context ${ctx}). Look at:\n  kubectl get svc -A\n  kubectl describe svc nginx-service -n demo\n  kubectl explain service.spec.ports\n  flatnet down --name ${name}\n`);
+      kubectl(args);
+    };
+    if (kubectl(['apply', '-f', join(repoRoot, 'examples')]).status !== 0) throw new CliError('kubectl apply of examples/ failed');
+    kubectl(['-n', 'demo', 'rollout', 'status', 'deploy/nginx', '--timeout=60s']);
+    show(['get', 'nodes', '-o', 'wide']);
+    show(['get', 'pods', '-A', '-o', 'wide']);
+    show(['get', 'svc,endpoints', '-n', 'demo']);
+    // Seed 001's Quick Reference: reach the Service by name from a throwaway pod (DNS + kube-proxy DNAT).
+    // (The short sleep lets kubectl attach before the output is written: attach streams new output only.)
+    show(['-n', 'demo', 'run', 'tmp', '--image=busybox', '--rm', '-i', '--restart=Never', '--', 'sh', '-c', 'sleep 1; wget -qO- http://nginx-service/ | head -4']);
+    process.stderr.write([
+      '',
+      `The demo cluster "${name}" runs (kubectl context ${ctx}). Things to try:`,
+      '  kubectl -n demo run tmp --image=nicolaka/netshoot --rm -it -- bash     # curl, dig, ip, tcpdump inside a pod',
+      '  kubectl -n demo run tmp --image=busybox --rm -it -- nslookup nginx-service',
+      '  kubectl -n demo describe svc nginx-service; kubectl -n demo get endpointslices',
+      `  sudo ip netns exec fn-${name}-node-1 nft list table ip kube-proxy       # the node's kube-proxy rules`,
+      '  bin/flatnet matrix -f examples/                                           # NetworkPolicy truth table, offline',
+      `  bin/flatnet down --name ${name}`,
+      '',
+    ].join('\n'));
     return 0;
   },
 };
