@@ -38,6 +38,7 @@ export class ProxyLoop {
   private readonly log: (line: string) => void;
   private readonly minSyncPeriodMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   /** The last sync per node, for `flatnet rules` and metrics. */
@@ -66,6 +67,12 @@ export class ProxyLoop {
     await Promise.all([this.services.waitForSync(30_000), this.slices.waitForSync(30_000), this.nodeInformer.waitForSync(30_000)]);
     this.schedule();
     await this.flush();
+    // A periodic full resync repairs rules someone changed behind the proxier's back, as kube-proxy's does.
+    this.resync = setInterval(() => {
+      for (const { proxier } of this.proxiers) proxier.requestFullSync();
+      this.schedule();
+    }, 10 * 60_000);
+    this.resync.unref();
   }
 
   private schedule(): void {
@@ -100,6 +107,7 @@ export class ProxyLoop {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.resync) clearInterval(this.resync);
     await this.running;
     await Promise.all([this.services.stop(), this.slices.stop(), this.nodeInformer.stop()]);
   }

@@ -514,3 +514,23 @@ export const demoCommand: Command = {
     return 0;
   },
 };
+
+export const rulesCommand: Command = {
+  name: 'rules',
+  summary: "print a node's kube-proxy rules as the kernel holds them",
+  usage: 'rules NODE [--name CLUSTER]',
+  options: { ...clusterOptions },
+  async run(values, positionals) {
+    const name = stringOpt(values, 'name') ?? 'flatnet';
+    const node = positionals[0];
+    if (!node) throw new CliError('usage: flatnet rules NODE [--name CLUSTER]', 2);
+    const rec = readCluster(name);
+    if (!rec) throw new CliError(`no cluster named "${name}"`);
+    const netns = `fn-${name}-${node}`;
+    const args = rec.proxyMode === 'iptables' ? ['netns', 'exec', netns, 'iptables-save'] : ['netns', 'exec', netns, 'nft', 'list', 'ruleset'];
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new CliError(`could not read the rules of node ${node}: ${r.stderr.trim()}`);
+    process.stdout.write(r.stdout);
+    return 0;
+  },
+};

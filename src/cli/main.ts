@@ -3,10 +3,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError, type Command } from './command.ts';
 import { serverCommand } from './server-command.ts';
 import { matrixCommand } from './matrix-command.ts';
-import { upCommand, downCommand, listCommand, statusCommand, demoCommand } from './cluster-commands.ts';
+import { upCommand, downCommand, listCommand, statusCommand, demoCommand, rulesCommand } from './cluster-commands.ts';
 import { agentsCommand } from '../agent/agents-command.ts';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, listCommand, demoCommand, serverCommand, agentsCommand, matrixCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, listCommand, demoCommand, serverCommand, agentsCommand, rulesCommand, matrixCommand];
 
 function usage(): string {
   const lines = ['flatnet: Kubernetes networking, real on one Linux machine', '', 'Usage: flatnet <command> [options]', '', 'Commands:'];
