@@ -79,7 +79,14 @@ export class NodeAgent {
     const adopted = await this.runtime.adopt();
     if (adopted.length > 0) this.log(`adopted ${adopted.length} running pod(s)`);
     for (const sb of await this.lab.listPodSandboxes(this.nodeName)) {
-      this.running.set(`uid:${sb.containerId}`, { uid: sb.containerId, podIP: sb.ip });
+      // As containerd does on restart: CNI CHECK each sandbox found; a broken one is torn down and recreated.
+      try {
+        await this.lab.checkPodSandbox(this.nodeName, sb.containerId);
+        this.running.set(`uid:${sb.containerId}`, { uid: sb.containerId, podIP: sb.ip });
+      } catch (e) {
+        this.log(`sandbox ${sb.containerId} failed CNI CHECK (${e instanceof Error ? e.message : String(e)}); recreating it`);
+        await this.teardown(sb.containerId);
+      }
     }
     this.pods = Informer.forResource<Pod>(this.client, PODS, { fieldSelector: `spec.nodeName=${this.nodeName}` }, { name: `pods@${this.nodeName}` });
     this.pods.addEventHandler({

@@ -21,6 +21,8 @@ export interface ClusterRecord {
   pid: number;
   /** The node agents' process. */
   agentsPid?: number;
+  /** The lab's internet resolver, in the external namespace. */
+  externalDnsPid?: number;
   proxyMode?: string;
   createdAt: string;
   serviceCIDR: string;
@@ -155,6 +157,15 @@ function spawnDetached(args: string[], logPath: string): number {
   return child.pid ?? 0;
 }
 
+/** Like spawnDetached, inside a network namespace (`ip netns exec`). */
+function spawnDetachedIn(netns: string, args: string[], logPath: string): number {
+  const logFd = openSync(logPath, 'a');
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--disable-warning=ExperimentalWarning', join(repoRoot, 'src', 'cli', 'main.ts'), ...args], { detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  child.unref();
+  return child.pid ?? 0;
+}
+
 async function stopProcess(pid: number | undefined): Promise<void> {
   if (!pid || !alive(pid)) return;
   process.kill(pid, 'SIGTERM');
@@ -244,6 +255,12 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
     const hops = wanted.flatMap((n) => ['nexthop', 'via', lab.nodeIP(n)]);
     spawnSync('ip', ['-n', lab.externalNetns(), 'route', 'replace', LB_POOL, ...hops], { stdio: 'ignore' });
 
+    // The lab's internet resolver, in the external namespace: cluster DNS forwards outside names to it.
+    if (!alive(rec.externalDnsPid ?? 0)) {
+      rec.externalDnsPid = spawnDetachedIn(lab.externalNetns(), ['external-dns', '--address', lab.externalIP()], join(dir, 'external-dns.log'));
+      writeCluster(rec);
+    }
+
     // 4. Node agents.
     if (!alive(rec.agentsPid ?? 0)) {
       rec.agentsPid = spawnDetached(['agents', '--name', opts.name, '--kubeconfig', join(dataDir, 'kubeconfig'), '--proxy-mode', rec.proxyMode ?? 'nftables'], join(dir, 'agents.log'));
@@ -270,6 +287,11 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
         await new Promise((r) => setTimeout(r, 50));
       }
       say(`cluster DNS: coredns (2 replicas) behind kube-dns ${clusterDNSIP(opts.serviceCIDR)}`);
+    }
+    await ensureIngress(client, opts.name);
+    if (opts.wait) {
+      const lbIP = await waitIngressReady(client, 60_000);
+      say(`ingress: ${INGRESS_DEPLOYMENT} (${INGRESS_REPLICAS} replicas, IngressClass ${INGRESS_CLASS}, default) behind LoadBalancer ${INGRESS_NAMESPACE}/${INGRESS_SERVICE} ${lbIP}`);
     }
   } finally {
     client.close();
@@ -353,9 +375,107 @@ async function ensureClusterDNS(client: import('../client/kube-client.ts').KubeC
       },
     },
   ];
+  await ensureObjects(client, objects);
+}
+
+const INGRESS_NAMESPACE = 'flatnet-ingress';
+const INGRESS_SERVICE = 'flatnet-ingress';
+const INGRESS_DEPLOYMENT = 'flatnet-ingress-controller';
+const INGRESS_CLASS = 'flatnet';
+const INGRESS_REPLICAS = 2;
+
+/**
+ * flatnet's Ingress controller as a cluster add-on, laid out like ingress-nginx's manifests: namespace
+ * `flatnet-ingress`, the default IngressClass `flatnet`, a Deployment of the `flatnet.dev/ingress-controller`
+ * image listening on 80/443 inside its pods, and the LoadBalancer Service `flatnet-ingress` whose pool
+ * address the controller publishes in every Ingress's status. The default certificate is a self-signed one
+ * made here with openssl (the image's PATH has no openssl); the pods use the service-account directory
+ * ensureClusterDNS writes. Two replicas both serve (the proxy is stateless); both write the same status.
+ */
+async function ensureIngress(client: import('../client/kube-client.ts').KubeClient, name: string): Promise<void> {
+  const saDir = join('/run/flatnet', name, 'serviceaccount');
+  const certDir = join('/run/flatnet', name, 'ingress');
+  const certPath = join(certDir, 'tls.crt');
+  const keyPath = join(certDir, 'tls.key');
+  if (!existsSync(certPath) || !existsSync(keyPath)) {
+    const { generateSelfSigned } = await import('../ingress/certs.ts');
+    const pair = await generateSelfSigned('flatnet-ingress-default');
+    mkdirSync(certDir, { recursive: true, mode: 0o700 });
+    writeFileSync(keyPath, pair.key, { mode: 0o600 });
+    writeFileSync(certPath, pair.cert, { mode: 0o644 });
+  }
+  const labels = { 'app.kubernetes.io/name': 'flatnet-ingress', 'app.kubernetes.io/component': 'controller' };
+  const objects: KubeObject[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: INGRESS_NAMESPACE, labels: { 'app.kubernetes.io/name': 'flatnet-ingress' } } },
+    {
+      apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass',
+      metadata: { name: INGRESS_CLASS, labels, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
+      spec: { controller: 'flatnet.dev/ingress' },
+    },
+    {
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { name: INGRESS_SERVICE, namespace: INGRESS_NAMESPACE, labels },
+      spec: { type: 'LoadBalancer', selector: labels, ports: [
+        { name: 'http', port: 80, protocol: 'TCP', targetPort: 'http' },
+        { name: 'https', port: 443, protocol: 'TCP', targetPort: 'https' },
+      ] },
+    },
+    {
+      apiVersion: 'apps/v1', kind: 'Deployment',
+      metadata: { name: INGRESS_DEPLOYMENT, namespace: INGRESS_NAMESPACE, labels },
+      spec: {
+        replicas: INGRESS_REPLICAS,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            terminationGracePeriodSeconds: 15,
+            containers: [{
+              name: 'controller',
+              image: 'flatnet.dev/ingress-controller',
+              args: ['--http-port', '80', '--https-port', '443', '--class', INGRESS_CLASS, '--publish-service', `${INGRESS_NAMESPACE}/${INGRESS_SERVICE}`,
+                '--service-account-dir', saDir, '--default-cert', certPath, '--default-key', keyPath],
+              ports: [{ name: 'http', containerPort: 80, protocol: 'TCP' }, { name: 'https', containerPort: 443, protocol: 'TCP' }],
+              // The proxy listens only once its informers synced and the first table is installed.
+              readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: 1 },
+              livenessProbe: { tcpSocket: { port: 80 }, periodSeconds: 10, failureThreshold: 5 },
+              securityContext: { runAsUser: 0 },
+            }],
+          },
+        },
+      },
+    },
+  ];
+  await ensureObjects(client, objects);
+}
+
+/** Waits until every controller replica is ready and the Service has its pool address; returns that address. */
+async function waitIngressReady(client: import('../client/kube-client.ts').KubeClient, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await client.get<import('../api/types.ts').Deployment>(DEPLOYMENTS, INGRESS_NAMESPACE, INGRESS_DEPLOYMENT);
+    const svc = await client.get<import('../api/types.ts').Service>(RESOURCE('Service'), INGRESS_NAMESPACE, INGRESS_SERVICE);
+    const ip = svc.status?.loadBalancer?.ingress?.[0]?.ip;
+    if ((d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 1) && ip !== undefined) return ip;
+    if (Date.now() > deadline) throw new CliError(`the ingress controller did not become ready; see kubectl -n ${INGRESS_NAMESPACE} describe pods,svc`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Creates the objects that do not exist yet (system objects of `flatnet up`, which also adopts clusters).
+ * Existence is checked first: creating an existing Service with a fixed ClusterIP would fail on allocation.
+ */
+async function ensureObjects(client: import('../client/kube-client.ts').KubeClient, objects: readonly KubeObject[]): Promise<void> {
   for (const obj of objects) {
-    const r = RESOURCES.find((x) => x.kind === obj.kind);
-    if (!r) continue;
+    const r = RESOURCES.find((x) => x.kind === obj.kind && (x.group === '' ? 'v1' : `${x.group}/${x.version}`) === obj.apiVersion);
+    if (!r) throw new Error(`unknown kind ${obj.apiVersion ?? ''}/${obj.kind ?? ''}`);
+    try {
+      await client.get(r, obj.metadata.namespace, obj.metadata.name ?? '');
+      continue;
+    } catch (e) {
+      if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
+    }
     try {
       await client.create(r, obj.metadata.namespace, obj, { fieldManager: 'flatnet-up' });
     } catch (e) {
@@ -372,6 +492,7 @@ export async function clusterDown(name: string): Promise<boolean> {
   const { Lab } = await import('../lab/lab.ts');
   if (rec) {
     await stopProcess(rec.agentsPid);
+    await stopProcess(rec.externalDnsPid);
     await stopProcess(rec.pid);
   }
   // The lab teardown stops every process left in its namespaces (pods), then removes namespaces, links,

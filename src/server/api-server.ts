@@ -102,7 +102,15 @@ function listQuery(url: URL): ListQuery {
   return q;
 }
 
+/** Body media types the server decodes. Protobuf is answered with 415 so that clients send JSON instead. */
+export function checkBodyMediaType(contentType: string | undefined): void {
+  const type = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === '' || type === 'application/json' || type === 'application/yaml' || type === '*/*') return;
+  throw apiErrors.unsupportedMediaType(type);
+}
+
 function parseBody(text: string, contentType: string | undefined): KubeObject {
+  checkBodyMediaType(contentType);
   if (text.trim() === '') throw apiErrors.badRequest('the request body is empty');
   let parsed: unknown;
   try {
