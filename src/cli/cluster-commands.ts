@@ -415,7 +415,9 @@ async function ensureIngress(client: import('../client/kube-client.ts').KubeClie
     {
       apiVersion: 'v1', kind: 'Service',
       metadata: { name: INGRESS_SERVICE, namespace: INGRESS_NAMESPACE, labels },
-      spec: { type: 'LoadBalancer', selector: labels, ports: [
+      // No node ports: the pool address is routed to the nodes and kube-proxy serves it directly, so the
+      // add-on takes nothing from the NodePort range users and tests pick from.
+      spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, selector: labels, ports: [
         { name: 'http', port: 80, protocol: 'TCP', targetPort: 'http' },
         { name: 'https', port: 443, protocol: 'TCP', targetPort: 'https' },
       ] },

@@ -20,6 +20,11 @@ describe('ingress command line', () => {
     assert.deepEqual(o.publishService, { namespace: 'ingress', name: 'flatnet-ingress' });
     assert.deepEqual(o.lbAddresses, [{ ip: '192.0.2.1' }, { hostname: 'lb.example.com' }]);
     assert.equal(o.http2, false);
+    assert.equal(o.serviceAccountDir, '/var/run/secrets/kubernetes.io/serviceaccount');
+  });
+
+  it('takes the in-cluster credentials from --service-account-dir when given', () => {
+    assert.equal(parseIngressArgs(['--service-account-dir', '/run/flatnet/x/serviceaccount']).serviceAccountDir, '/run/flatnet/x/serviceaccount');
   });
 
   const bad: [string, string[], RegExp][] = [
@@ -27,6 +32,7 @@ describe('ingress command line', () => {
     ['a publish service without a namespace', ['--publish-service', 'svc'], /NAMESPACE\/NAME/],
     ['a certificate without its key', ['--default-cert', 'c.pem'], /go together/],
     ['an unknown flag', ['--bogus'], /Unknown option/],
+    ['an empty service-account directory', ['--service-account-dir='], /expected a directory/],
   ];
   for (const [name, args, re] of bad) it(`rejects ${name}`, () => assert.throws(() => parseIngressArgs(args), re));
 

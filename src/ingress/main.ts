@@ -1,4 +1,5 @@
-// `node src/ingress/main.ts [flags]`: flatnet's Ingress controller as a program (later run as a pod).
+// `node src/ingress/main.ts [flags]`: flatnet's Ingress controller as a program (the image
+// flatnet.dev/ingress-controller, which `flatnet up` runs as the Deployment flatnet-ingress/flatnet-ingress-controller).
 //
 //   --kubeconfig PATH        kubeconfig to use (default: in-cluster config when KUBERNETES_SERVICE_HOST is
 //                            set, else $KUBECONFIG or ~/.kube/config)
@@ -12,6 +13,8 @@
 //   --lb-address ADDR        publish ADDR (IP or hostname; repeatable) instead
 //   --default-cert FILE      default certificate (PEM) with --default-key FILE; generated with openssl if absent
 //   --no-http2               HTTP/1.1 only on the HTTPS port
+//   --service-account-dir D  in-cluster credentials (token, ca.crt, namespace) (default
+//                            /var/run/secrets/kubernetes.io/serviceaccount)
 //
 // Once serving, prints one JSON line on stdout: {"httpPort":..,"httpsPort":..}. SIGTERM/SIGINT stop it
 // gracefully (in-flight requests get up to 10 s).
@@ -41,6 +44,8 @@ export interface IngressMainOptions {
   defaultCert: string | undefined;
   defaultKey: string | undefined;
   http2: boolean;
+  /** Where the in-cluster token, ca.crt and namespace files are. */
+  serviceAccountDir: string;
 }
 
 function port(flag: string, value: string | undefined, fallback: number): number | null {
@@ -60,6 +65,7 @@ export function parseIngressArgs(argv: readonly string[]): IngressMainOptions {
       'http-port': { type: 'string' }, 'https-port': { type: 'string' }, class: { type: 'string' }, controller: { type: 'string' },
       'publish-service': { type: 'string' }, 'lb-address': { type: 'string', multiple: true },
       'default-cert': { type: 'string' }, 'default-key': { type: 'string' }, 'no-http2': { type: 'boolean' },
+      'service-account-dir': { type: 'string' },
     },
     strict: true, allowPositionals: false,
   });
@@ -70,6 +76,7 @@ export function parseIngressArgs(argv: readonly string[]): IngressMainOptions {
     publishService = { namespace, name };
   }
   if ((values['default-cert'] === undefined) !== (values['default-key'] === undefined)) throw new Error('--default-cert and --default-key go together');
+  if (values['service-account-dir'] === '') throw new Error('--service-account-dir: expected a directory');
   const cls = values.class ?? FLATNET_CLASS;
   return {
     kubeconfig: values.kubeconfig, context: values.context, listen: values.listen ?? '0.0.0.0',
@@ -77,6 +84,7 @@ export function parseIngressArgs(argv: readonly string[]): IngressMainOptions {
     className: cls === '*' ? null : cls, controllerName: values.controller ?? FLATNET_CONTROLLER, publishService,
     lbAddresses: (values['lb-address'] ?? []).map((a) => (/^[0-9.]+$/.test(a) || a.includes(':') ? { ip: a } : { hostname: a })),
     defaultCert: values['default-cert'], defaultKey: values['default-key'], http2: values['no-http2'] !== true,
+    serviceAccountDir: values['service-account-dir'] ?? SERVICE_ACCOUNT_DIR,
   };
 }
 
@@ -99,7 +107,7 @@ export function inClusterClient(env: Record<string, string | undefined> = proces
 
 function clientFor(o: IngressMainOptions, env: Record<string, string | undefined>): KubeClient {
   if (o.kubeconfig !== undefined) return KubeClient.fromKubeconfig(o.kubeconfig, o.context, { userAgent: 'flatnet-ingress' });
-  if (env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBERNETES_SERVICE_HOST'] !== '') return inClusterClient(env);
+  if (env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBERNETES_SERVICE_HOST'] !== '') return inClusterClient(env, o.serviceAccountDir);
   return KubeClient.fromKubeconfig(defaultKubeconfigPath(env), o.context, { userAgent: 'flatnet-ingress' });
 }
 
