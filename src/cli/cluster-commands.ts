@@ -209,11 +209,12 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
     serverPid = spawnDetached(['server', '--data-dir', dataDir, '--port', String(port), '--name', opts.name, '--service-cidr', opts.serviceCIDR,
       '--cluster-cidr', opts.podCIDR, '--lb-pool', LB_POOL, '--advertise-address', lab.hostIP()], join(dir, 'server.log'));
   }
-  const rec: ClusterRecord = { name: opts.name, port, pid: serverPid, agentsPid: existing?.agentsPid ?? 0, proxyMode: existing?.proxyMode ?? opts.proxyMode ?? 'nftables', createdAt: existing?.createdAt ?? new Date().toISOString(),
+  const rec: ClusterRecord = { name: opts.name, port, pid: serverPid, agentsPid: existing?.agentsPid ?? 0, externalDnsPid: existing?.externalDnsPid ?? 0, proxyMode: existing?.proxyMode ?? opts.proxyMode ?? 'nftables', createdAt: existing?.createdAt ?? new Date().toISOString(),
     serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, nodes: opts.nodes, backend: opts.backend, dataDir };
   writeCluster(rec);
   const caPath = join(dataDir, 'pki', 'ca.crt');
-  const deadline = Date.now() + 30_000;
+  // Generous: a busy 2-core CI machine can take a while to start Node and open SQLite.
+  const deadline = Date.now() + 90_000;
   while (!existsSync(caPath) && Date.now() < deadline && alive(serverPid)) await new Promise((r) => setTimeout(r, 20));
   if (!existsSync(caPath) || !(await waitReady(`https://127.0.0.1:${port}`, readFileSync(caPath, 'utf8'), Math.max(0, deadline - Date.now())))) {
     throw new CliError(`the API server did not become ready; see ${join(dir, 'server.log')}`);
