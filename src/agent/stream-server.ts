@@ -173,9 +173,8 @@ export class StreamServer {
     const session = t.runtime.exec(t.uid, t.container, command, { stdin: wantStdin, tty });
     this.wire(ws, session.stdin, session.stdout, session.stderr, wantStdin);
     ws.on('close', () => session.kill('SIGKILL'));
-    void session.exitCode.then(async (code) => {
-      // Let the output drain before the status goes out.
-      await new Promise((r) => setTimeout(r, 20));
+    // The runtime resolves the exit code only once the output streams have closed.
+    void session.exitCode.then((code) => {
       if (ws.readyState === ws.OPEN) {
         ws.send(Buffer.concat([Buffer.from([ERROR]), Buffer.from(statusJson(code, `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${code}`, code === 0 ? undefined : code))]));
         ws.close(1000);

@@ -1,8 +1,10 @@
 // Container stdout/stderr → CRI log files, and reading/following those files (shell).
 //
-// A container's stdout and stderr are two named pipes that the container process holds open read-write
-// (so it never meets SIGPIPE, even while no runtime reads); the runtime opens the read ends non-blocking
-// and appends CRI records to <restart>.log. A new runtime instance re-opens the same pipes to adopt a
+// Each instance of a container writes its stdout and stderr into two named pipes of its own, which the
+// container process holds open read-write (so it never meets SIGPIPE, even while no runtime reads); the
+// runtime opens the read ends non-blocking and appends CRI records to <restart>.log. Per-instance pipes
+// matter: were a restarted instance to reuse the pipes while the previous pump still waits for its EOF,
+// both pumps would read the new output and split it between two log files. A new runtime instance re-opens the same pipes to adopt a
 // running container; output written meanwhile waits in the pipe (64 KiB, then the writer blocks).
 import { closeSync, constants, createWriteStream, existsSync, openSync, readSync, statSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
@@ -36,34 +38,41 @@ function stamp(): string {
 
 export type OutputListener = (stream: LogStream, chunk: Buffer) => void;
 
-/** Pumps a container instance's two FIFOs into its log file. */
+export interface LogPumpOptions {
+  /**
+   * Testing aid: open the FIFOs at once (so the pipes have their reader) but start reading them only
+   * after this many milliseconds, as on a loaded machine where the exit is seen before the last output.
+   */
+  readDelayMs?: number;
+}
+
+/**
+ * Pumps one container instance's two FIFOs into its log file. `done` resolves once both FIFOs reached
+ * EOF (every writer closed them) or the pump was closed, and everything read is flushed to the file.
+ * Each instance has FIFOs of its own: a pump never shares a pipe with another instance's pump.
+ */
 export class ContainerLogPump {
   readonly path: string;
   private readonly out: WriteStream;
   private open = 2;
   private readonly sockets: Socket[] = [];
+  private readonly pending: { timer: NodeJS.Timeout; fd: number; finish: () => void }[] = [];
   private readonly listeners = new Set<OutputListener>();
   readonly done: Promise<void>;
   private resolveDone: () => void = () => undefined;
 
-  constructor(logPath: string, fifos: { stdout: string; stderr: string }) {
+  constructor(logPath: string, fifos: { stdout: string; stderr: string }, opts: LogPumpOptions = {}) {
     this.path = logPath;
     this.out = createWriteStream(logPath, { flags: 'a', mode: 0o640 });
     this.out.on('error', () => undefined);
     this.done = new Promise((r) => { this.resolveDone = r; });
-    for (const stream of ['stdout', 'stderr'] as const) this.attach(stream, fifos[stream]);
+    for (const stream of ['stdout', 'stderr'] as const) this.attach(stream, fifos[stream], opts.readDelayMs ?? 0);
   }
 
-  private attach(stream: LogStream, fifo: string): void {
+  private attach(stream: LogStream, fifo: string, delayMs: number): void {
     const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const sock = new Socket({ fd, readable: true, writable: false });
-    this.sockets.push(sock);
     const splitter = new LineSplitter(stream);
     const decoder = new TextDecoder('utf-8');
-    sock.on('data', (chunk: Buffer) => {
-      for (const l of this.listeners) l(stream, chunk);
-      this.write(splitter.push(decoder.decode(chunk, { stream: true }), stamp()));
-    });
     let finished = false;
     const finish = (): void => {
       if (finished) return;
@@ -72,9 +81,30 @@ export class ContainerLogPump {
       this.write(splitter.flush(stamp()));
       if (--this.open === 0) this.out.end(() => this.resolveDone());
     };
-    sock.on('end', finish);
-    sock.on('close', finish);
-    sock.on('error', finish);
+    const start = (): void => {
+      const sock = new Socket({ fd, readable: true, writable: false });
+      this.sockets.push(sock);
+      sock.on('data', (chunk: Buffer) => {
+        for (const l of this.listeners) l(stream, chunk);
+        this.write(splitter.push(decoder.decode(chunk, { stream: true }), stamp()));
+      });
+      sock.on('end', finish);
+      sock.on('close', finish);
+      sock.on('error', finish);
+    };
+    if (delayMs <= 0) {
+      start();
+      return;
+    }
+    const entry = {
+      fd,
+      finish,
+      timer: setTimeout(() => {
+        this.pending.splice(this.pending.indexOf(entry), 1);
+        start();
+      }, delayMs),
+    };
+    this.pending.push(entry);
   }
 
   private write(records: LogRecord[]): void {
@@ -87,13 +117,19 @@ export class ContainerLogPump {
     return () => this.listeners.delete(l);
   }
 
-  /** Stop reading without waiting for the writers (runtime shutdown / detach). */
+  /** Stop reading without waiting for the writers (runtime shutdown / detach); `done` then resolves. */
   close(): void {
     for (const s of this.sockets) s.destroy();
+    for (const p of this.pending.splice(0)) {
+      clearTimeout(p.timer);
+      try { closeSync(p.fd); } catch { /* closed */ }
+      p.finish();
+    }
   }
 
   unref(): void {
     for (const s of this.sockets) s.unref();
+    for (const p of this.pending) p.timer.unref();
   }
 }
 

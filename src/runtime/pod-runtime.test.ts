@@ -150,6 +150,73 @@ describe('pod runtime on the real kernel', { timeout: 120_000 }, () => {
     assert.equal(await rt.readLogs(uid, 'crash'), newer);
   });
 
+  it('reports a crash (terminated, then CrashLoopBackOff) only once the log holds its output, even with a lagging log pump', async () => {
+    // Every pump starts reading 300 ms late, as on a loaded machine where the exit is seen before the last
+    // output: a status that says "terminated" or "CrashLoopBackOff" must still find the whole log on disk.
+    type Seen = { restartCount: number; reason: string; log: string };
+    const seen: Seen[] = [];
+    let target = '';
+    let rt: PodRuntime | undefined;
+    rt = newRuntime({
+      logPumpReadDelayMs: 300,
+      onStatus: (uid, s) => {
+        const c = s.containerStatuses?.[0];
+        if (uid !== target || rt === undefined || c === undefined) return;
+        const reason = c.state?.terminated !== undefined ? 'terminated' : c.state?.waiting?.reason ?? 'running';
+        if (reason !== 'terminated' && reason !== 'CrashLoopBackOff') return;
+        const file = rt.logFile(uid, 'crash');
+        seen.push({ restartCount: c.restartCount, reason, log: existsSync(file) ? readFileSync(file, 'utf8') : '' });
+      },
+    });
+    const p = pod([{ name: 'crash', image: 'busybox', command: ['sh', '-c', 'echo "run by pid $$$$"; exit 3'] }]);
+    target = p.metadata.uid ?? '';
+    await rt.startPod({ pod: p, sandbox: { netns: newNetns() } });
+    await waitFor('two instances seen in CrashLoopBackOff', () => new Set(seen.filter((x) => x.reason === 'CrashLoopBackOff').map((x) => x.restartCount)).size >= 2);
+    for (const x of seen) assert.match(x.log, /^\S+ stdout F run by pid \d+\n$/, `instance ${x.restartCount} (${x.reason})`);
+    // Each instance's output is in its own file: one line, a different pid each time.
+    const pids = new Map(seen.map((x) => [x.restartCount, x.log.split(' ').pop()]));
+    assert.equal(new Set(pids.values()).size, pids.size);
+  });
+
+  it('kills what is left of the container process group when the main process exits, so the log completes', async () => {
+    // A background child inherits the log pipes; left alive it would keep the log open (no EOF) for 30 s.
+    const rt = newRuntime({ logDrainTimeoutMs: 60_000 });
+    const p = pod([{ name: 'leaver', image: 'busybox', command: ['sh', '-c', 'sleep 30 & echo "child $!"; echo bye; exit 2'] }], { restartPolicy: 'Never' });
+    await rt.startPod({ pod: p, sandbox: { netns: newNetns() } });
+    const uid = p.metadata.uid ?? '';
+    const t0 = Date.now();
+    await waitFor('terminated', () => cstatus(rt, uid, 'leaver')?.state?.terminated);
+    assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
+    assert.equal(cstatus(rt, uid, 'leaver')?.state?.terminated?.exitCode, 2);
+    const log = await rt.readLogs(uid, 'leaver');
+    assert.match(log, /^child \d+\nbye\n$/);
+    const child = Number(/child (\d+)/.exec(log)?.[1]);
+    await waitFor('background child gone', () => !existsSync(`/proc/${child}/cmdline`) || readFileSync(`/proc/${child}/cmdline`, 'utf8') === '');
+    assert.equal(rt.getPodStatus(uid)?.phase, 'Failed');
+  });
+
+  it('returns the previous log at once while the restarted instance runs', async () => {
+    const rt = newRuntime();
+    const marker = join(root, `crashed-once-${suffix}`);
+    const p = pod([{
+      name: 'once', image: 'busybox', securityContext: { runAsUser: 0 },
+      command: ['sh', '-c', `echo "run by pid $$$$"; [ -e ${marker} ] && exec sleep 3600; touch ${marker}; exit 1`],
+    }]);
+    await rt.startPod({ pod: p, sandbox: { netns: newNetns() } });
+    const uid = p.metadata.uid ?? '';
+    await waitFor('restarted and running', () => {
+      const c = cstatus(rt, uid, 'once');
+      return c?.restartCount === 1 && c.state?.running !== undefined;
+    });
+    await waitFor('current log', async () => (await rt.readLogs(uid, 'once')).startsWith('run by pid'));
+    const previous = await Promise.race([
+      rt.readLogs(uid, 'once', { previous: true }),
+      new Promise<string>((r) => setTimeout(() => r('timed out'), 3000)),
+    ]);
+    assert.match(previous, /^run by pid \d+\n$/);
+    assert.notEqual(previous, await rt.readLogs(uid, 'once'));
+  });
+
   it('keeps a container unready while its readiness probe fails and ready when it passes', async () => {
     const rt = newRuntime();
     const probe = (port: number) => ({ httpGet: { path: '/', port }, periodSeconds: 1, failureThreshold: 1 });
@@ -177,7 +244,9 @@ describe('pod runtime on the real kernel', { timeout: 120_000 }, () => {
     await rt.startPod({ pod: p, sandbox: { netns: newNetns() } });
     const uid = p.metadata.uid ?? '';
     await waitFor('up', async () => (await rt.readLogs(uid, 'stubborn')).includes('up\n'));
-    await waitFor('nginx up', async () => (await rt.readLogs(uid, 'polite')).includes('ready for start up'));
+    // The stand-in prints "ready for start up" before it installs its SIGTERM handler; the notice line
+    // comes from its listen callback, after the handler (a SIGTERM in between would give 143).
+    await waitFor('nginx up', async () => /\[notice\] 1#1: nginx\//.test(await rt.readLogs(uid, 'polite')));
     const pid = rt.containerPid(uid, 'stubborn') ?? -1;
     const t0 = Date.now();
     await rt.stopPod(uid);
@@ -210,6 +279,52 @@ describe('pod runtime on the real kernel', { timeout: 120_000 }, () => {
     assert.equal(await t.exitCode, 0);
     assert.match(tout, /\/dev\/pts\/\d+/);
     assert.throws(() => rt.exec(uid, 'box', ['no-such-binary']), /executable file not found/);
+  });
+
+  it('runs a busybox applet given by bare name in exec, without a shell, with its normal output', async () => {
+    const rt = newRuntime();
+    const p = pod([
+      { name: 'box', image: 'busybox', command: ['sleep', '3600'] },
+      { name: 'web', image: 'nginx' },
+    ]);
+    await rt.startPod({ pod: p, sandbox: { netns: newNetns() } });
+    const uid = p.metadata.uid ?? '';
+    await waitFor('nginx listening', async () => /\[notice\] 1#1: nginx\//.test(await rt.readLogs(uid, 'web')));
+    const cases: { argv: string[]; code: number; out: RegExp }[] = [
+      { argv: ['wget', '-qO-', 'http://127.0.0.1:80/'], code: 0, out: /<title>Welcome to nginx!<\/title>/ },
+      { argv: ['/bin/wget', '-qO-', 'http://127.0.0.1:80/'], code: 0, out: /<title>Welcome to nginx!<\/title>/ },
+      { argv: ['hostname'], code: 0, out: new RegExp(`^${p.metadata.name ?? ''}\n$`) },
+      { argv: ['id', '-u'], code: 0, out: /^65534\n$/ },
+      { argv: ['wget', '-qO-', 'http://127.0.0.1:81/'], code: 1, out: /^$/ },
+    ];
+    for (const c of cases) {
+      const s = rt.exec(uid, 'box', c.argv);
+      let out = '';
+      s.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+      s.stderr.resume();
+      assert.equal(await s.exitCode, c.code, c.argv.join(' '));
+      assert.match(out, c.out, c.argv.join(' '));
+    }
+  });
+
+  it('hands out an exec exit code only after all of the command output was delivered', async () => {
+    const rt = newRuntime();
+    const p = pod([{ name: 'box', image: 'busybox', command: ['sleep', '3600'] }]);
+    await rt.startPod({ pod: p, sandbox: { netns: newNetns() } });
+    const uid = p.metadata.uid ?? '';
+    await waitFor('running', () => cstatus(rt, uid, 'box')?.state?.running !== undefined);
+    // Four concurrent loops of short execs: the exit is often seen before the last output is read.
+    const short: string[] = [];
+    await Promise.all([0, 1, 2, 3].map(async (k) => {
+      for (let i = 0; i < 10; i++) {
+        const s = rt.exec(uid, 'box', ['echo', `line ${k}.${i}`]);
+        let out = '';
+        s.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+        assert.equal(await s.exitCode, 0);
+        if (out !== `line ${k}.${i}\n`) short.push(`${k}.${i}: ${JSON.stringify(out)}`);
+      }
+    }));
+    assert.deepEqual(short, []);
   });
 
   it('reports ErrImagePull, then ImagePullBackOff, for an unknown image without a command', async () => {

@@ -78,6 +78,14 @@ export interface PodRuntimeOptions {
   utsNamespaces?: boolean;
   /** Poll period for adopted processes (default 1000 ms). */
   adoptPollMs?: number;
+  /**
+   * Longest wait, after a container's main process exited, for its log pipes to drain before the
+   * termination is reported anyway (only a process that left the container's process group can hold
+   * them open that long). Default 5000 ms.
+   */
+  logDrainTimeoutMs?: number;
+  /** Testing aid: delay before each log pump starts reading (simulates a loaded machine). Default 0. */
+  logPumpReadDelayMs?: number;
   now?: () => number;
 }
 
@@ -118,6 +126,13 @@ export interface LogOptions {
 
 // ------------------------------------------------------------------------------------------- internals
 
+interface ExitInfo {
+  exitCode: number;
+  reason?: string;
+  message?: string;
+  finishedAtMs: number;
+}
+
 interface Instance {
   restart: number;
   pid: number;
@@ -127,6 +142,12 @@ interface Instance {
   child?: ChildProcess;
   pump?: ContainerLogPump;
   stdin?: Writable;
+  /**
+   * The main process is gone (reaped, or found dead by the adoption poller); its log may still be
+   * draining. Nothing may signal its pid any more.
+   */
+  gone?: ExitInfo;
+  /** The termination is recorded and reported (after the log drained): `exitPromise` has resolved. */
   exited: boolean;
   exitPromise: Promise<void>;
   resolveExit: () => void;
@@ -147,6 +168,10 @@ interface Ctr {
   init: boolean;
   status: ContainerStatus;
   instance?: Instance;
+  /** The instance before `instance` (its log is the "previous" one while `instance` runs). */
+  previous?: Instance;
+  /** Exact exit time of the last termination (the API's finishedAt has whole seconds only). */
+  lastFinishedMs?: number;
   backoff?: BackoffEntry;
   pullBackoff?: BackoffEntry;
   timer?: NodeJS.Timeout;
@@ -181,6 +206,7 @@ interface SavedContainer {
   backoff?: BackoffEntry;
   pullBackoff?: BackoffEntry;
   everRan: boolean;
+  lastFinishedMs?: number;
   instance?: { restart: number; pid: number; startTicks: string; containerId: string; startedAtMs: number; exited: boolean };
 }
 
@@ -225,6 +251,8 @@ function shellQuote(s: string): string {
 }
 
 const UNKNOWN_EXIT = 255;
+/** How long an exec's exit code waits for its output pipes to close after the process exited. */
+const EXEC_OUTPUT_DRAIN_MS = 2000;
 
 interface Launch {
   argv: string[];
@@ -264,6 +292,8 @@ export class PodRuntime {
       defaultUser: options.defaultUser,
       utsNamespaces: options.utsNamespaces ?? true,
       adoptPollMs: options.adoptPollMs ?? 1000,
+      logDrainTimeoutMs: options.logDrainTimeoutMs ?? 5000,
+      logPumpReadDelayMs: options.logPumpReadDelayMs ?? 0,
       now: options.now ?? Date.now,
     };
   }
@@ -328,8 +358,13 @@ export class PodRuntime {
     await this.stopPod(uid, opts.gracePeriodSeconds);
     p.removed = true;
     for (const c of [...p.init, ...p.main]) {
-      if (c.instance?.pump !== undefined) await Promise.race([c.instance.pump.done, new Promise((r) => setTimeout(r, 2000))]);
-      c.instance?.pump?.close();
+      for (const inst of [c.previous, c.instance]) {
+        if (inst?.pump === undefined) continue;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([inst.pump.done, new Promise((r) => { timer = setTimeout(r, 2000); })]);
+        if (timer !== undefined) clearTimeout(timer);
+        inst.pump.close();
+      }
     }
     if (p.utsFile !== undefined) {
       try { execFileSync(this.bin.umount, [p.utsFile], { stdio: 'ignore' }); } catch { /* not mounted */ }
@@ -356,7 +391,7 @@ export class PodRuntime {
   /** Host pid of a running container's main process (for diagnostics and tests). */
   containerPid(uid: string, container: string): number | undefined {
     const c = this.mustContainer(this.mustPod(uid), container);
-    return c.instance !== undefined && !c.instance.exited ? c.instance.pid : undefined;
+    return c.instance !== undefined && c.instance.gone === undefined ? c.instance.pid : undefined;
   }
 
   /**
@@ -391,19 +426,21 @@ export class PodRuntime {
         c.backoff = sc.backoff;
         c.pullBackoff = sc.pullBackoff;
         c.everRan = sc.everRan;
+        if (sc.lastFinishedMs !== undefined) c.lastFinishedMs = sc.lastFinishedMs;
         const si = sc.instance;
         if (si === undefined || si.exited) continue;
         const inst = this.newInstance(si.restart, si.pid, si.startTicks, si.containerId, si.startedAtMs);
         c.instance = inst;
         if (processAlive(si.pid, si.startTicks)) {
-          const fifos = this.fifoPaths(uid, c);
-          if (existsSync(fifos.stdout) && existsSync(fifos.stderr)) {
-            inst.pump = new ContainerLogPump(this.logPath(p, c, si.restart), fifos);
+          // Pipes of this instance (or, from a runtime that named them per container, the shared pair).
+          const fifos = [this.fifoPaths(uid, c, si.restart), this.fifoPaths(uid, c)].find((f) => existsSync(f.stdout) && existsSync(f.stderr));
+          if (fifos !== undefined) {
+            inst.pump = new ContainerLogPump(this.logPath(p, c, si.restart), fifos, { readDelayMs: this.opts.logPumpReadDelayMs });
           }
           this.adopted.set(`${uid}/${c.spec.name}/${c.init ? 'i' : 'c'}`, { p, c, inst });
           this.startProbes(p, c, inst, true);
         } else {
-          this.onExit(p, c, inst, UNKNOWN_EXIT, 'Unknown', 'the process exited while no runtime watched it; exit status unavailable');
+          this.processGone(p, c, inst, { exitCode: UNKNOWN_EXIT, reason: 'Unknown', message: 'the process exited while no runtime watched it; exit status unavailable', finishedAtMs: this.opts.now() }, false);
         }
       }
       adoptedUids.push(uid);
@@ -424,9 +461,13 @@ export class PodRuntime {
     for (const p of this.pods.values()) {
       for (const c of [...p.init, ...p.main]) {
         this.clearTimers(c);
-        c.instance?.pump?.close();
-        c.instance?.child?.unref();
-        c.instance?.child?.removeAllListeners('exit');
+        const inst = c.instance;
+        c.previous?.pump?.close();
+        inst?.pump?.close();
+        inst?.child?.unref();
+        inst?.child?.removeAllListeners('exit');
+        // An exit already seen (its log was still draining) is recorded, so the next runtime knows it.
+        if (inst?.gone !== undefined && !inst.exited) this.onExit(p, c, inst);
       }
       this.persist(p);
     }
@@ -438,7 +479,7 @@ export class PodRuntime {
   exec(uid: string, container: string, argv: readonly string[], options: ExecOptions = {}): ExecSession {
     const p = this.mustPod(uid);
     const c = this.mustContainer(p, container);
-    if (c.instance === undefined || c.instance.exited) {
+    if (c.instance === undefined || c.instance.gone !== undefined) {
       throw new RuntimeError('ContainerNotRunning', `container ${container} is not running`);
     }
     if (argv.length === 0) throw new RuntimeError('ExecFailed', 'no command given');
@@ -462,9 +503,15 @@ export class PodRuntime {
     const child = spawn(full[0] ?? '', full.slice(1), {
       env, cwd: launch.launch.cwd, detached: true, stdio: [options.stdin === true || options.tty === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
+    // The exit code is handed out once stdout/stderr have delivered everything ('close'), not at 'exit'
+    // (which can come first): a caller that awaits it has all the output. A process the command left
+    // behind may hold the pipes; after EXEC_OUTPUT_DRAIN_MS the code is given anyway.
     const exitCode = new Promise<number>((resolve) => {
-      child.on('error', () => resolve(126));
-      child.on('exit', (code, signal) => resolve(code ?? (signal !== null ? exitCodeForSignal(signal) : UNKNOWN_EXIT)));
+      let drainTimer: NodeJS.Timeout | undefined;
+      const codeOf = (code: number | null, signal: NodeJS.Signals | null): number => code ?? (signal !== null ? exitCodeForSignal(signal) : UNKNOWN_EXIT);
+      child.on('error', () => { if (drainTimer !== undefined) clearTimeout(drainTimer); resolve(126); });
+      child.on('exit', (code, signal) => { drainTimer = setTimeout(() => resolve(codeOf(code, signal)), EXEC_OUTPUT_DRAIN_MS); });
+      child.on('close', (code, signal) => { if (drainTimer !== undefined) clearTimeout(drainTimer); resolve(codeOf(code, signal)); });
     });
     const pid = child.pid ?? -1;
     return {
@@ -482,7 +529,7 @@ export class PodRuntime {
     const p = this.mustPod(uid);
     const c = this.mustContainer(p, container);
     const inst = c.instance;
-    if (inst === undefined || inst.exited) throw new RuntimeError('ContainerNotRunning', `container ${container} is not running`);
+    if (inst === undefined || inst.gone !== undefined) throw new RuntimeError('ContainerNotRunning', `container ${container} is not running`);
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     const off = inst.pump?.onOutput((stream, chunk) => (stream === 'stdout' ? stdout : stderr).write(chunk)) ?? (() => true);
@@ -508,34 +555,42 @@ export class PodRuntime {
   logFile(uid: string, container: string, previous = false): string {
     const p = this.mustPod(uid);
     const c = this.mustContainer(p, container);
-    const name = p.pod.metadata.name ?? '';
-    if (!c.everRan) {
-      throw new RuntimeError('LogNotFound', `container "${container}" in pod "${name}" is waiting to start: ${c.status.state?.waiting?.reason ?? 'ContainerCreating'}`);
-    }
-    if (!previous) return this.logPath(p, c, c.status.restartCount);
-    if (c.status.state?.waiting !== undefined && c.status.lastState?.terminated !== undefined) return this.logPath(p, c, c.status.restartCount);
-    if (c.status.lastState?.terminated !== undefined && c.status.restartCount > 0) return this.logPath(p, c, c.status.restartCount - 1);
-    throw new RuntimeError('LogNotFound', `previous terminated container "${container}" in pod "${name}" not found`);
+    return this.logPath(p, c, this.logRestart(p, c, previous));
   }
 
-  /** Stream log records of a container (current or previous instance), from a byte offset, optionally following. */
+  /** Which instance (restart number) `logFile` means. */
+  private logRestart(p: PodRt, c: Ctr, previous: boolean): number {
+    const name = p.pod.metadata.name ?? '';
+    if (!c.everRan) {
+      throw new RuntimeError('LogNotFound', `container "${c.spec.name}" in pod "${name}" is waiting to start: ${c.status.state?.waiting?.reason ?? 'ContainerCreating'}`);
+    }
+    if (!previous) return c.status.restartCount;
+    if (c.status.state?.waiting !== undefined && c.status.lastState?.terminated !== undefined) return c.status.restartCount;
+    if (c.status.lastState?.terminated !== undefined && c.status.restartCount > 0) return c.status.restartCount - 1;
+    throw new RuntimeError('LogNotFound', `previous terminated container "${c.spec.name}" in pod "${name}" not found`);
+  }
+
+  /**
+   * Stream log records of a container (current or previous instance), from a byte offset, optionally
+   * following. A terminated instance's log is complete (its termination is reported only after its log
+   * drained); only a running instance's log is followed.
+   */
   async *streamLog(uid: string, container: string, opts: { previous?: boolean; fromOffset?: number; follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<LogEntry> {
     const p = this.mustPod(uid);
     const c = this.mustContainer(p, container);
-    const path = this.logFile(uid, container, opts.previous === true);
-    const inst = c.instance;
-    const live = inst !== undefined && opts.previous !== true && path === this.logPath(p, c, inst.restart);
-    if (!live || inst === undefined || inst.exited) await inst?.pump?.done;
+    const restart = this.logRestart(p, c, opts.previous === true);
+    const path = this.logPath(p, c, restart);
+    const inst = [c.instance, c.previous].find((i) => i !== undefined && i.restart === restart);
+    // Exited but not yet recorded: its last output is still being written; wait for the (bounded) drain.
+    if (inst !== undefined && inst.gone !== undefined && !inst.exited) await inst.exitPromise;
+    const live = inst !== undefined && !inst.exited && opts.previous !== true;
     yield* streamLogFile(path, {
       fromOffset: opts.fromOffset ?? 0,
       follow: opts.follow === true && live,
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-      isLive: () => live && inst !== undefined && !inst.exited,
+      // Once the instance is recorded as exited its log is complete: one last read, then stop.
+      isLive: () => inst !== undefined && !inst.exited,
     });
-    if (live && inst !== undefined && inst.exited && opts.follow === true) {
-      // Drain the final records written after exit.
-      await inst.pump?.done;
-    }
   }
 
   /** `kubectl logs` text: tail/since/limit/timestamps applied to the records. */
@@ -636,7 +691,9 @@ export class PodRuntime {
     }
     if (!restart(terminated.exitCode)) return;
     const now = this.opts.now();
-    const finishedAt = Date.parse(terminated.finishedAt ?? iso(now));
+    // The kubelet measures back-off from the runtime's exact exit time; finishedAt in the API has whole
+    // seconds, which would cut up to a second off every window (and turn short ones into instant restarts).
+    const finishedAt = c.lastFinishedMs ?? Date.parse(terminated.finishedAt ?? iso(now));
     const d = decideRestart(c.backoff, finishedAt, now, this.opts.crashLoopBackoff);
     if (d.kind === 'restart-now') {
       c.backoff = d.entry;
@@ -740,12 +797,14 @@ export class PodRuntime {
       const previousTerminated = c.status.state?.terminated ?? c.status.lastState?.terminated;
       const logPath = this.logPath(p, c, restart);
       mkdirSync(dirname(logPath), { recursive: true, mode: 0o755 });
-      rmSync(logPath, { force: true });
-      if (restart >= 2) rmSync(this.logPath(p, c, restart - 2), { force: true });
-      const fifos = this.fifoPaths(p.uid, c);
+      // Only the new instance's log and the one before it (the "previous" log) are kept. A reader that
+      // has an older file open keeps reading it.
+      this.removeOldLogs(p, c, restart);
+      const fifos = this.fifoPaths(p.uid, c, restart);
+      this.removeStaleFifos(p.uid, c);
       ensureFifo(fifos.stdout);
       ensureFifo(fifos.stderr);
-      const pump = new ContainerLogPump(logPath, fifos);
+      const pump = new ContainerLogPump(logPath, fifos, { readDelayMs: this.opts.logPumpReadDelayMs });
       const outFd = openFifoForChild(fifos.stdout);
       const errFd = openFifoForChild(fifos.stderr);
       let child: ChildProcess;
@@ -761,6 +820,7 @@ export class PodRuntime {
       const pid = child.pid;
       if (pid === undefined) {
         pump.close();
+        child.on('error', () => undefined);
         this.launchFailed(p, c, { ok: false, reason: 'StartError', message: 'failed to start the container process', kind: 'start-error' });
         return;
       }
@@ -772,8 +832,9 @@ export class PodRuntime {
       child.stdin?.on('error', () => undefined);
       child.on('exit', (code, signal) => {
         const exitCode = code ?? (signal !== null ? exitCodeForSignal(signal) : UNKNOWN_EXIT);
-        this.onExit(p, c, inst, exitCode);
+        this.processGone(p, c, inst, { exitCode, finishedAtMs: this.opts.now() }, true);
       });
+      if (c.instance !== undefined) c.previous = c.instance;
       c.instance = inst;
       c.everRan = true;
       c.status.restartCount = restart;
@@ -804,7 +865,9 @@ export class PodRuntime {
       if (previousTerminated !== undefined) c.status.lastState = { terminated: previousTerminated };
       const containerId = randomBytes(32).toString('hex');
       c.status.containerID = `flatnet://${containerId}`;
+      if (c.instance !== undefined) c.previous = c.instance;
       c.instance = undefined;
+      c.lastFinishedMs = now;
       c.status.state = { terminated: { exitCode: 128, reason: 'StartError', message: f.message, startedAt: '1970-01-01T00:00:00Z', finishedAt: iso(now), containerID: `flatnet://${containerId}` } };
       c.status.ready = false;
       c.status.started = false;
@@ -836,13 +899,50 @@ export class PodRuntime {
     return { restart, pid, startTicks, containerId, startedAtMs, exited: false, exitPromise, resolveExit };
   }
 
-  private onExit(p: PodRt, c: Ctr, inst: Instance, exitCode: number, reason?: string, message?: string): void {
+  /**
+   * The main process of an instance is gone. What is left of its process group is killed (as the end of
+   * a container's PID namespace kills everything in it), so no leftover keeps its log pipes open; the
+   * termination is recorded only once the log pump has drained the pipes, so whoever sees "terminated"
+   * (and the CrashLoopBackOff after it) finds the complete log. The wait is bounded by logDrainTimeoutMs
+   * for a process that left the group while holding the pipes.
+   */
+  private processGone(p: PodRt, c: Ctr, inst: Instance, info: ExitInfo, ownChild: boolean): void {
+    if (inst.gone !== undefined || inst.exited) return;
+    inst.gone = info;
+    if (inst.killTimer !== undefined) clearTimeout(inst.killTimer);
+    if (c.instance === inst) this.stopProbes(c);
+    for (const [k, v] of this.adopted) if (v.inst === inst) this.adopted.delete(k);
+    // Our own child was reaped just now, in this same callback, and its id still names its process group
+    // while any member lives; an adopted process's pid may have been reused since it died, so no signal.
+    if (ownChild) {
+      try { process.kill(-inst.pid, 'SIGKILL'); } catch { /* no process left in the group */ }
+    }
+    const pump = inst.pump;
+    if (pump === undefined) {
+      this.onExit(p, c, inst);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((r) => { timer = setTimeout(r, this.opts.logDrainTimeoutMs); });
+    void Promise.race([pump.done, limit]).then(() => {
+      if (timer !== undefined) clearTimeout(timer);
+      if (this.detached) return; // detach() recorded it
+      this.onExit(p, c, inst);
+    });
+  }
+
+  /** Record an instance's termination (reported status, restart policy). Its exit must be known (`gone`). */
+  private onExit(p: PodRt, c: Ctr, inst: Instance): void {
     if (inst.exited) return;
+    const info = inst.gone ?? { exitCode: UNKNOWN_EXIT, reason: 'Unknown', finishedAtMs: this.opts.now() };
+    inst.gone = info;
     inst.exited = true;
     if (inst.killTimer !== undefined) clearTimeout(inst.killTimer);
-    this.stopProbes(c);
+    if (c.instance === inst) this.stopProbes(c);
     for (const [k, v] of this.adopted) if (v.inst === inst) this.adopted.delete(k);
-    let code = exitCode;
+    let code = info.exitCode;
+    let reason = info.reason;
+    let message = info.message;
     if (reason === 'Unknown' && inst.lastSignal !== undefined) {
       code = exitCodeForSignal(inst.lastSignal);
       reason = undefined;
@@ -853,9 +953,10 @@ export class PodRuntime {
       reason: reason ?? terminatedReason(code),
       ...(message !== undefined ? { message } : {}),
       startedAt: iso(inst.startedAtMs),
-      finishedAt: iso(this.opts.now()),
+      finishedAt: iso(info.finishedAtMs),
       containerID: `flatnet://${inst.containerId}`,
     };
+    if (c.instance === inst) c.lastFinishedMs = info.finishedAtMs;
     c.status.state = { terminated };
     c.status.ready = false;
     c.status.started = false;
@@ -870,6 +971,7 @@ export class PodRuntime {
   private async killInstance(inst: Instance, graceMs: number): Promise<void> {
     if (inst.exited) return;
     const signal = (s: NodeJS.Signals): void => {
+      if (inst.gone !== undefined) return; // reaped: its pid may belong to someone else now
       inst.lastSignal = s;
       try { process.kill(-inst.pid, s); } catch {
         try { process.kill(inst.pid, s); } catch { /* already gone */ }
@@ -877,7 +979,7 @@ export class PodRuntime {
     };
     signal('SIGTERM');
     await new Promise<void>((resolve) => {
-      inst.killTimer = setTimeout(() => { if (!inst.exited) signal('SIGKILL'); resolve(); }, graceMs);
+      inst.killTimer = setTimeout(() => { signal('SIGKILL'); resolve(); }, graceMs);
       void inst.exitPromise.then(() => { if (inst.killTimer !== undefined) clearTimeout(inst.killTimer); resolve(); });
     });
     await inst.exitPromise;
@@ -891,6 +993,10 @@ export class PodRuntime {
     const stopOne = async (c: Ctr): Promise<void> => {
       const inst = c.instance;
       if (inst === undefined || inst.exited) return;
+      if (inst.gone !== undefined) {
+        await inst.exitPromise; // exited; its log is draining
+        return;
+      }
       const preStop = c.spec.lifecycle?.preStop;
       if (preStop !== undefined && graceMs > 0) {
         await this.runHandler(p, c, preStop, graceMs).catch(() => undefined);
@@ -1072,7 +1178,9 @@ export class PodRuntime {
     if (this.pollTimer !== undefined) return;
     this.pollTimer = setInterval(() => {
       for (const { p, c, inst } of [...this.adopted.values()]) {
-        if (!processAlive(inst.pid, inst.startTicks)) this.onExit(p, c, inst, UNKNOWN_EXIT, 'Unknown', 'the process exited while the runtime was not its parent; exit status unavailable');
+        if (!processAlive(inst.pid, inst.startTicks)) {
+          this.processGone(p, c, inst, { exitCode: UNKNOWN_EXIT, reason: 'Unknown', message: 'the process exited while the runtime was not its parent; exit status unavailable', finishedAtMs: this.opts.now() }, false);
+        }
       }
       if (this.adopted.size === 0 && this.pollTimer !== undefined) { clearInterval(this.pollTimer); this.pollTimer = undefined; }
     }, this.opts.adoptPollMs);
@@ -1098,6 +1206,7 @@ export class PodRuntime {
         ...(c.backoff !== undefined ? { backoff: c.backoff } : {}),
         ...(c.pullBackoff !== undefined ? { pullBackoff: c.pullBackoff } : {}),
         everRan: c.everRan,
+        ...(c.lastFinishedMs !== undefined ? { lastFinishedMs: c.lastFinishedMs } : {}),
         ...(c.instance !== undefined ? {
           instance: { restart: c.instance.restart, pid: c.instance.pid, startTicks: c.instance.startTicks, containerId: c.instance.containerId, startedAtMs: c.instance.startedAtMs, exited: c.instance.exited },
         } : {}),
@@ -1134,9 +1243,38 @@ export class PodRuntime {
     return join(this.opts.stateRoot, uid);
   }
 
-  private fifoPaths(uid: string, c: Ctr): { stdout: string; stderr: string } {
-    const base = join(this.podStateDir(uid), `${c.init ? 'init-' : ''}${c.spec.name}`);
+  private fifoBase(c: Ctr): string {
+    return `${c.init ? 'init-' : ''}${c.spec.name}`;
+  }
+
+  /** The log pipes of one instance (without `restart`: the shared pair older runtimes used). */
+  private fifoPaths(uid: string, c: Ctr, restart?: number): { stdout: string; stderr: string } {
+    const base = join(this.podStateDir(uid), `${this.fifoBase(c)}${restart !== undefined ? `.${restart}` : ''}`);
     return { stdout: `${base}.stdout`, stderr: `${base}.stderr` };
+  }
+
+  /** Unlink a container's pipes of earlier instances (a pump still reading one keeps its open descriptor). */
+  private removeStaleFifos(uid: string, c: Ctr): void {
+    const base = this.fifoBase(c);
+    let names: string[] = [];
+    try { names = readdirSync(this.podStateDir(uid)); } catch { return; }
+    for (const n of names) {
+      if (!n.startsWith(`${base}.`)) continue;
+      if (/^(\d+\.)?(stdout|stderr)$/.test(n.slice(base.length + 1))) rmSync(join(this.podStateDir(uid), n), { force: true });
+    }
+  }
+
+  /** Before instance `restart` starts: delete its stale file and the logs older than the previous instance's. */
+  private removeOldLogs(p: PodRt, c: Ctr, restart: number): void {
+    const dir = dirname(this.logPath(p, c, restart));
+    let names: string[] = [];
+    try { names = readdirSync(dir); } catch { return; }
+    for (const n of names) {
+      const m = /^(\d+)\.log$/.exec(n);
+      if (m === null) continue;
+      const k = Number(m[1]);
+      if (k === restart || k < restart - 1) rmSync(join(dir, n), { force: true });
+    }
   }
 
   private podLogDir(p: PodRt): string {

@@ -83,16 +83,8 @@ function listenPort(): number {
 }
 
 const port = listenPort();
-process.stdout.write('/docker-entrypoint.sh: Configuration complete; ready for start up\n');
 const server = createServer(handle);
-server.keepAliveTimeout = 65_000;
-server.on('error', (e: NodeJS.ErrnoException) => {
-  process.stderr.write(`nginx: [emerg] bind() to 0.0.0.0:${port} failed (${e.errno ?? ''}: ${e.message})\n`);
-  process.exit(1);
-});
-server.listen(port, () => {
-  process.stderr.write(`${new Date().toISOString().replace('T', ' ').slice(0, 19).replaceAll('-', '/')} [notice] 1#1: nginx/${VERSION}\n`);
-});
+// Signal handlers first: a SIGTERM right after the "ready" line must still exit 0, as nginx does.
 const stop = (signal: string): void => {
   process.stderr.write(`[notice] 1#1: signal ${signal === 'SIGTERM' ? 15 : 3} (${signal}) received, exiting\n`);
   server.close();
@@ -102,3 +94,13 @@ const stop = (signal: string): void => {
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGQUIT', () => stop('SIGQUIT'));
 process.on('SIGINT', () => stop('SIGINT'));
+process.stdout.write('/docker-entrypoint.sh: Configuration complete; ready for start up\n');
+server.keepAliveTimeout = 65_000;
+server.on('error', (e: NodeJS.ErrnoException) => {
+  process.stderr.write(`nginx: [emerg] bind() to 0.0.0.0:${port} failed (${e.errno ?? ''}: ${e.message})\n`);
+  process.exit(1);
+});
+server.listen(port, () => {
+  process.stderr.write(`${new Date().toISOString().replace('T', ' ').slice(0, 19).replaceAll('-', '/')} [notice] 1#1: nginx/${VERSION}\n`);
+});
+
