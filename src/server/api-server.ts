@@ -20,6 +20,7 @@ import { MemoryStore } from '../store/memory-store.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { negotiate, readBody, sendJson, sendStatus, toApiError } from './http-util.ts';
+import { readBodyAsText } from './request-body.ts';
 import { ensurePki, type Pki } from './pki.ts';
 import { agentTarget, proxyHttp, proxyUpgrade } from './node-proxy.ts';
 import { Registry, mustResource, parseYamlOrJson, type DeleteOptions, type ListQuery } from './registry.ts';
@@ -102,7 +103,7 @@ function listQuery(url: URL): ListQuery {
   return q;
 }
 
-/** Body media types the server decodes. Protobuf is answered with 415 so that clients send JSON instead. */
+/** Body media types parseBody reads. Protobuf bodies arrive here already decoded to JSON (request-body.ts); others get 415. */
 export function checkBodyMediaType(contentType: string | undefined): void {
   const type = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type === '' || type === 'application/json' || type === 'application/yaml' || type === '*/*') return;
@@ -284,11 +285,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       } else sendJson(res, code, obj);
     };
     const readCheckedBody = async (): Promise<KubeObject> => {
-      const text = await readBody(req);
-      const body = parseBody(text, req.headers['content-type']);
+      const { text, contentType } = await readBodyAsText(req);
+      const body = parseBody(text, contentType);
       const gvk = bodyKind(r, sub);
       // Strict: 400 on unknown/duplicate fields; Warn: warnings; unknown fields are dropped, as upstream's decoder does.
-      return gvk && fieldValidation ? checkBodyFields({ gvk, text, yaml: (req.headers['content-type'] ?? '').includes('yaml'), body, directive: fieldValidation, warnings }) : body;
+      return gvk && fieldValidation ? checkBodyFields({ gvk, text, yaml: (contentType ?? '').includes('yaml'), body, directive: fieldValidation, warnings }) : body;
     };
     const tableOf = (objects: KubeObject[], listMeta?: { resourceVersion?: string; continue?: string; remainingItemCount?: number }) =>
       toTable(r, objects, { now: now(), includeObject: includeObjectParam(url), ...(listMeta ? { listMeta } : {}) });
@@ -344,12 +345,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         return respond(200, await registry.patch(r, ns, info.name ?? '', contentType, text, sub, { ...ctx, force }));
       }
       case 'delete': {
-        const opts = deleteOptionsFrom(url, await readBody(req));
+        const opts = deleteOptionsFrom(url, (await readBodyAsText(req)).text);
         const dry = ctx.dryRun || (opts.dryRun ?? []).includes('All');
         return respond(200, await registry.delete(r, ns, info.name ?? '', opts, { ...ctx, dryRun: dry }));
       }
       case 'deletecollection': {
-        const opts = deleteOptionsFrom(url, await readBody(req));
+        const opts = deleteOptionsFrom(url, (await readBodyAsText(req)).text);
         return respond(200, await registry.deleteCollection(r, ns, listQuery(url), opts, ctx));
       }
     }
