@@ -17,19 +17,39 @@ const LABEL_VALUE_MSG = "a valid label must be an empty string or consist of alp
 const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_LABEL_RE = new RegExp(`^${DNS1123_LABEL_FMT}$`);
 const DNS1123_LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
+export const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
 const DNS1123_SUBDOMAIN_RE = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
 const DNS1123_SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 const DNS1035_LABEL_FMT = '[a-z]([-a-z0-9]*[a-z0-9])?';
 const DNS1035_LABEL_RE = new RegExp(`^${DNS1035_LABEL_FMT}$`);
 const DNS1035_LABEL_MSG = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
 
-/** Upstream measures lengths in bytes (UTF-8). */
-function byteLength(s: string): number {
-  return new TextEncoder().encode(s).length;
+/**
+ * Length in bytes of the UTF-8 encoding, as Go's len(string) (upstream measures lengths in bytes). A lone
+ * surrogate counts as U+FFFD (3 bytes), as it decodes in Go.
+ */
+export function byteLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }
 
-const maxLenError = (n: number): string => `must be no more than ${n} bytes`;
+/** How a validator says that a value is longer than `length`. */
+export type MaxLenError = (length: number) => string;
+
+/**
+ * The length message of the label-selector checks here. Upstream (and object validation, which passes its
+ * own wording) says "characters"; the selector messages have said "bytes" so far.
+ */
+const maxLenBytes: MaxLenError = (n) => `must be no more than ${n} bytes`;
 const emptyError = (): string => 'must be non-empty';
 
 /** The regex message as upstream phrases it, examples included (double space and all). */
@@ -43,18 +63,20 @@ export function regexError(msg: string, re: string, ...examples: string[]): stri
   return `${out}regex used for validation is '${re}')`;
 }
 
+// Each validator returns what is wrong with `value` (empty when valid); `tooLong` words the length error.
+
 /** DNS-1123 subdomain (253 bytes, lowercase, dots allowed): namespaced object names, key prefixes. */
-export function isDNS1123Subdomain(value: string): string[] {
+export function isDNS1123Subdomain(value: string, tooLong: MaxLenError = maxLenBytes): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > 253) errs.push(maxLenError(253));
+  if (byteLength(value) > 253) errs.push(tooLong(253));
   if (!DNS1123_SUBDOMAIN_RE.test(value)) errs.push(regexError(DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, 'example.com'));
   return errs;
 }
 
 /** DNS-1123 label (63 bytes, no dots): namespace names, container and port names. */
-export function isDNS1123Label(value: string): string[] {
+export function isDNS1123Label(value: string, tooLong: MaxLenError = maxLenBytes): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > 63) errs.push(maxLenError(63));
+  if (byteLength(value) > 63) errs.push(tooLong(63));
   if (!DNS1123_LABEL_RE.test(value)) {
     if (DNS1123_SUBDOMAIN_RE.test(value)) errs.push('must not contain dots');
     else errs.push(regexError(DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, 'my-name', '123-abc'));
@@ -63,15 +85,15 @@ export function isDNS1123Label(value: string): string[] {
 }
 
 /** DNS-1035 label (63 bytes, starts with a letter): Service names. */
-export function isDNS1035Label(value: string): string[] {
+export function isDNS1035Label(value: string, tooLong: MaxLenError = maxLenBytes): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > 63) errs.push(maxLenError(63));
+  if (byteLength(value) > 63) errs.push(tooLong(63));
   if (!DNS1035_LABEL_RE.test(value)) errs.push(regexError(DNS1035_LABEL_MSG, DNS1035_LABEL_FMT, 'my-name', 'abc-123'));
   return errs;
 }
 
 /** A qualified name (label and annotation keys, finalizers): `[prefix/]name`, prefix a DNS-1123 subdomain. */
-export function isQualifiedName(value: string): string[] {
+export function isQualifiedName(value: string, tooLong: MaxLenError = maxLenBytes): string[] {
   const errs: string[] = [];
   const parts = value.split('/');
   let name: string;
@@ -81,22 +103,22 @@ export function isQualifiedName(value: string): string[] {
     const prefix = parts[0] ?? '';
     name = parts[1] ?? '';
     if (prefix.length === 0) errs.push(`prefix part ${emptyError()}`);
-    else for (const msg of isDNS1123Subdomain(prefix)) errs.push(`prefix part ${msg}`);
+    else for (const msg of isDNS1123Subdomain(prefix, tooLong)) errs.push(`prefix part ${msg}`);
   } else {
     errs.push(`a qualified name ${regexError(LABEL_KEY_NAME_MSG, LABEL_KEY_NAME_FMT, 'MyName', 'my.name', '123-abc')}` +
       " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
     return errs;
   }
   if (name.length === 0) errs.push(`name part ${emptyError()}`);
-  else if (byteLength(name) > 63) errs.push(`name part ${maxLenError(63)}`);
+  else if (byteLength(name) > 63) errs.push(`name part ${tooLong(63)}`);
   if (!LABEL_KEY_NAME_RE.test(name)) errs.push(`name part ${regexError(LABEL_KEY_NAME_MSG, LABEL_KEY_NAME_FMT, 'MyName', 'my.name', '123-abc')}`);
   return errs;
 }
 
 /** A label value: empty, or up to 63 bytes of alphanumerics, '-', '_' and '.', alphanumeric at both ends. */
-export function isValidLabelValue(value: string): string[] {
+export function isValidLabelValue(value: string, tooLong: MaxLenError = maxLenBytes): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > 63) errs.push(maxLenError(63));
+  if (byteLength(value) > 63) errs.push(tooLong(63));
   if (!LABEL_VALUE_RE.test(value)) errs.push(regexError(LABEL_VALUE_MSG, LABEL_VALUE_FMT, 'MyValue', 'my_value', '12345'));
   return errs;
 }

@@ -12,7 +12,10 @@ import { WorkQueue } from '../client/work-queue.ts';
 import { reconcileEndpoints } from './core/endpoints.ts';
 import { reconcileEndpointSlices } from './core/endpointslice.ts';
 import { matchesSelectorMap } from './core/selectors.ts';
-import { type ActionApplier, type Controller, Expectations, type Logger, PassThrottle, type SharedInformers, failureToLog, keyOf, podsForSelectorMap, splitKey } from './runtime.ts';
+import {
+  type ActionApplier, type Controller, Expectations, type Logger, PassThrottle, type SharedInformers, applyResult, expectationsMet, keyOf, logFailure,
+  onAnyChange, podsForSelectorMap, splitKey,
+} from './runtime.ts';
 
 export interface EndpointsControllerOptions {
   concurrency?: number;
@@ -53,8 +56,8 @@ export class EndpointsController implements Controller {
     this.#sliceThrottle = new PassThrottle({ minIntervalMs: min, budget, maxIntervalMs: 2000 });
     this.#endpointsThrottle = new PassThrottle({ minIntervalMs: min, budget, maxIntervalMs: 5000 });
     const concurrency = options.concurrency ?? 4;
-    this.sliceQueue = new WorkQueue<string>({ concurrency, maxDelayMs: 10_000, onError: (k, e) => this.#report('endpointslice', k, e) });
-    this.endpointsQueue = new WorkQueue<string>({ concurrency, maxDelayMs: 10_000, onError: (k, e) => this.#report('endpoints', k, e) });
+    this.sliceQueue = new WorkQueue<string>({ concurrency, maxDelayMs: 10_000, onError: (k, e) => logFailure(this.#log, `endpointslice ${k}`, e) });
+    this.endpointsQueue = new WorkQueue<string>({ concurrency, maxDelayMs: 10_000, onError: (k, e) => logFailure(this.#log, `endpoints ${k}`, e) });
 
     this.#unsubscribe.push(inf.services.addEventHandler({
       onAdd: (s) => this.#enqueue(keyOf(s)),
@@ -77,11 +80,11 @@ export class EndpointsController implements Controller {
       const svc = s.metadata.labels?.['kubernetes.io/service-name'];
       if (svc !== undefined && this.#inf.services.getByName(s.metadata.namespace, svc) !== undefined) this.sliceQueue.add(`${s.metadata.namespace ?? ''}/${svc}`);
     };
-    this.#unsubscribe.push(inf.endpointSlices.addEventHandler({ onAdd: sliceChanged, onUpdate: (_o, s) => sliceChanged(s), onDelete: sliceChanged }));
+    this.#unsubscribe.push(inf.endpointSlices.addEventHandler(onAnyChange(sliceChanged)));
     const endpointsChanged = (e: Endpoints): void => {
       if (this.#inf.services.get(keyOf(e)) !== undefined) this.endpointsQueue.add(keyOf(e));
     };
-    this.#unsubscribe.push(inf.endpoints.addEventHandler({ onAdd: endpointsChanged, onUpdate: (_o, e) => endpointsChanged(e), onDelete: endpointsChanged }));
+    this.#unsubscribe.push(inf.endpoints.addEventHandler(onAnyChange(endpointsChanged)));
   }
 
   #enqueue(key: string): void {
@@ -98,11 +101,6 @@ export class EndpointsController implements Controller {
       this.sliceQueue.addAfter(key, this.#sliceThrottle.delayFor(key));
       this.endpointsQueue.addAfter(key, this.#endpointsThrottle.delayFor(key));
     }
-  }
-
-  #report(what: string, key: string, e: unknown): void {
-    const line = failureToLog(e);
-    if (line !== undefined) this.#log(`${what} ${key}: ${line}`);
   }
 
   run(): void {
@@ -131,16 +129,10 @@ export class EndpointsController implements Controller {
       this.#sliceThrottle.forget(key);
       return;
     }
-    if (!this.sliceExpectations.satisfied(key)) {
-      this.sliceQueue.addAfter(key, Math.min(1000, this.sliceExpectations.msUntilExpiry(key) + 1));
-      return;
-    }
+    if (!expectationsMet(this.sliceQueue, this.sliceExpectations, key)) return;
     const slices = this.#inf.endpointSlices.byIndex('service', key);
     const result = reconcileEndpointSlices({ service: svc, pods: this.#podsFor(svc), slices, nodes: this.#inf.nodes.list() });
-    for (const e of result.events) this.#applier.record(e);
-    await this.#applier.apply(result.actions, {
-      onApplied: (action, written) => this.sliceExpectations.expectWrite(key, this.#inf.endpointSlices, action, written),
-    });
+    await applyResult(this.#applier, this.sliceQueue, this.sliceExpectations, key, result, { expectIn: () => this.#inf.endpointSlices });
   }
 
   async #syncEndpoints(key: string): Promise<void> {
@@ -156,14 +148,8 @@ export class EndpointsController implements Controller {
       }
       return;
     }
-    if (!this.endpointsExpectations.satisfied(key)) {
-      this.endpointsQueue.addAfter(key, Math.min(1000, this.endpointsExpectations.msUntilExpiry(key) + 1));
-      return;
-    }
+    if (!expectationsMet(this.endpointsQueue, this.endpointsExpectations, key)) return;
     const result = reconcileEndpoints({ service: svc, pods: this.#podsFor(svc), ...(current !== undefined ? { endpoints: current } : {}) });
-    for (const e of result.events) this.#applier.record(e);
-    await this.#applier.apply(result.actions, {
-      onApplied: (action, written) => this.endpointsExpectations.expectWrite(key, this.#inf.endpoints, action, written),
-    });
+    await applyResult(this.#applier, this.endpointsQueue, this.endpointsExpectations, key, result, { expectIn: () => this.#inf.endpoints });
   }
 }

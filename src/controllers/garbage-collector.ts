@@ -14,11 +14,10 @@ import { ApiError } from '../api/errors.ts';
 import { RESOURCES, groupVersion, resourceByKind, type ResourceInfo } from '../api/resources.ts';
 import type { KubeObject, OwnerReference } from '../api/types.ts';
 import type { Informer, InformerFactory } from '../client/informer.ts';
-import { WorkQueue } from '../client/work-queue.ts';
 import type { Action, DeleteAction } from './core/actions.ts';
 import { jsonEqual } from './core/actions.ts';
 import { collectGarbage } from './core/garbage-collector.ts';
-import { type ActionApplier, type Controller, type Logger, failureToLog } from './runtime.ts';
+import { type ActionApplier, ControllerShell, type Logger, forEachConcurrently } from './runtime.ts';
 
 const KEY = 'graph';
 
@@ -38,42 +37,30 @@ export interface GarbageCollectorOptions {
   concurrency?: number;
 }
 
-export class GarbageCollectorController implements Controller {
-  readonly name = 'garbage-collector';
-  readonly queue: WorkQueue<string>;
+export class GarbageCollectorController extends ControllerShell {
   readonly informers: Informer<KubeObject>[] = [];
-  readonly #applier: ActionApplier;
-  readonly #log: Logger;
   readonly #maxPerPass: number;
   readonly #concurrency: number;
   readonly #byUid = new Map<string, KubeObject>();
   readonly #dependents = new Map<string, Set<string>>();
   readonly #dirty = new Set<string>();
   #failures = 0;
-  readonly #unsubscribe: (() => void)[] = [];
 
   constructor(factory: InformerFactory, applier: ActionApplier, log: Logger, options: GarbageCollectorOptions = {}) {
-    this.#applier = applier;
-    this.#log = log;
+    super(applier, log, { name: 'garbage-collector', concurrency: 1, singleKey: KEY });
     this.#maxPerPass = options.maxPerPass ?? 2000;
     this.#concurrency = options.concurrency ?? 32;
-    this.queue = new WorkQueue<string>({ concurrency: 1, maxDelayMs: 10_000, onError: (_k, e) => this.#report(e) });
     for (const r of collectedResources()) {
       const informer = factory.informerFor<KubeObject>(r);
       this.informers.push(informer);
       const stamp = (o: KubeObject): KubeObject =>
         o.apiVersion !== undefined && o.kind !== undefined ? o : { ...o, apiVersion: groupVersion(r), kind: r.kind };
-      this.#unsubscribe.push(informer.addEventHandler({
+      this.watch(informer, {
         onAdd: (o) => this.#upsert(stamp(o)),
         onUpdate: (_old, o) => this.#upsert(stamp(o)),
         onDelete: (o) => this.#remove(stamp(o)),
-      }));
+      });
     }
-  }
-
-  #report(e: unknown): void {
-    const line = failureToLog(e);
-    if (line !== undefined) this.#log(`garbage-collector: ${line}`);
   }
 
   /** Objects in the graph (for tests and metrics). */
@@ -133,21 +120,7 @@ export class GarbageCollectorController implements Controller {
     this.#markTerminatingOwners(refs);
   }
 
-  run(): void {
-    this.queue.run(() => this.#sync());
-    this.queue.add(KEY);
-  }
-
-  async stop(): Promise<void> {
-    for (const u of this.#unsubscribe) u();
-    await this.queue.shutdown();
-  }
-
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle(true);
-  }
-
-  async #sync(): Promise<void> {
+  protected async sync(): Promise<void> {
     const batch: string[] = [];
     for (const uid of this.#dirty) {
       if (batch.length >= this.#maxPerPass) break;
@@ -185,27 +158,22 @@ export class GarbageCollectorController implements Controller {
       if (a.verb === 'patch' || a.verb === 'delete') return focusTargets.get(targetKey(a.target.apiVersion, a.target.kind, a.target.namespace, a.target.name));
       return focusTargets.get(targetKey(a.object.apiVersion ?? '', a.object.kind ?? '', a.object.metadata.namespace, a.object.metadata.name ?? ''));
     };
-    for (const e of result.events) if (e.involvedObject.uid !== undefined && focus.has(e.involvedObject.uid)) this.#applier.record(e);
+    for (const e of result.events) if (e.involvedObject.uid !== undefined && focus.has(e.involvedObject.uid)) this.applier.record(e);
     const work = result.actions.map((a) => ({ action: a, subject: subjectOf(a) })).filter((w): w is { action: Action; subject: KubeObject } => w.subject !== undefined);
 
-    let next = 0;
     let failed = 0;
     let firstError: unknown;
-    const worker = async (): Promise<void> => {
-      while (next < work.length) {
-        const { action, subject } = work[next++] as { action: Action; subject: KubeObject };
-        try {
-          await this.#applier.applyOne(action, { verifyOwnersAbsent: (a) => this.#ownersAbsent(a, subject) });
-        } catch (e) {
-          failed++;
-          firstError ??= e;
-          if (subject.metadata.uid !== undefined && this.#byUid.has(subject.metadata.uid)) this.#dirty.add(subject.metadata.uid);
-        }
+    await forEachConcurrently(work, this.#concurrency, async ({ action, subject }) => {
+      try {
+        await this.applier.applyOne(action, { verifyOwnersAbsent: (a) => this.#ownersAbsent(a, subject) });
+      } catch (e) {
+        failed++;
+        firstError ??= e;
+        if (subject.metadata.uid !== undefined && this.#byUid.has(subject.metadata.uid)) this.#dirty.add(subject.metadata.uid);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#concurrency, work.length) }, worker));
+    });
     if (failed > 0) {
-      this.#report(firstError);
+      this.report(firstError);
       this.#failures = Math.min(this.#failures + 1, 10);
       this.queue.addAfter(KEY, this.queue.backoffFor(this.#failures));
     } else this.#failures = 0;
@@ -219,7 +187,7 @@ export class GarbageCollectorController implements Controller {
       const uids = new Set((dependent.metadata.ownerReferences ?? [])
         .filter((ref) => ref.kind === target.kind && ref.name === target.name && ref.apiVersion === target.apiVersion).map((ref) => ref.uid));
       try {
-        const live = await this.#applier.client.get(r, r.namespaced ? target.namespace : undefined, target.name);
+        const live = await this.applier.client.get(r, r.namespaced ? target.namespace : undefined, target.name);
         if (live.metadata.uid !== undefined && uids.has(live.metadata.uid)) return false;
       } catch (e) {
         if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;

@@ -3,10 +3,11 @@
 // both named `kubernetes`, pointing at the API server's address and port. Whoever changes or deletes them
 // gets them put back.
 import { ApiError } from '../api/errors.ts';
+import type { ResourceInfo } from '../api/resources.ts';
 import type { EndpointSlice, Endpoints, KubeObject } from '../api/types.ts';
-import { WorkQueue } from '../client/work-queue.ts';
+import type { Informer } from '../client/informer.ts';
 import { jsonEqual } from './core/actions.ts';
-import { type ActionApplier, type Controller, Expectations, type Logger, RESOURCE, type SharedInformers, failureToLog } from './runtime.ts';
+import { type ActionApplier, ControllerShell, type Logger, RESOURCE, type SharedInformers, onAnyChange } from './runtime.ts';
 
 export interface ApiServerEndpoint {
   ip: string;
@@ -39,79 +40,55 @@ export function kubernetesEndpointSlice(ep: ApiServerEndpoint): EndpointSlice {
   };
 }
 
-export class KubernetesEndpointsController implements Controller {
-  readonly name = 'kubernetes-endpoints';
-  readonly queue: WorkQueue<string>;
-  readonly expectations = new Expectations();
+export class KubernetesEndpointsController extends ControllerShell {
   readonly #inf: SharedInformers;
-  readonly #applier: ActionApplier;
-  readonly #log: Logger;
   readonly #endpoint: ApiServerEndpoint;
-  readonly #unsubscribe: (() => void)[] = [];
 
   constructor(inf: SharedInformers, applier: ActionApplier, log: Logger, endpoint: ApiServerEndpoint) {
+    super(applier, log, { name: 'kubernetes-endpoints', concurrency: 1, singleKey: KEY });
     this.#inf = inf;
-    this.#applier = applier;
-    this.#log = log;
     this.#endpoint = endpoint;
-    this.queue = new WorkQueue<string>({ concurrency: 1, maxDelayMs: 10_000, onError: (_k, e) => this.#report(e) });
     const touch = (o: KubeObject): void => {
       if (o.metadata.namespace === NAMESPACE && o.metadata.name === NAME) this.queue.add(KEY);
     };
-    this.#unsubscribe.push(inf.endpoints.addEventHandler({ onAdd: touch, onUpdate: (_o, e) => touch(e), onDelete: touch }));
-    this.#unsubscribe.push(inf.endpointSlices.addEventHandler({ onAdd: touch, onUpdate: (_o, e) => touch(e), onDelete: touch }));
+    this.watch(inf.endpoints, onAnyChange(touch));
+    this.watch(inf.endpointSlices, onAnyChange(touch));
   }
 
-  #report(e: unknown): void {
-    const line = failureToLog(e);
-    if (line !== undefined) this.#log(`kubernetes-endpoints: ${line}`);
-  }
-
-  run(): void {
-    this.queue.run(() => this.#sync());
-    this.queue.add(KEY);
-  }
-
-  async stop(): Promise<void> {
-    for (const u of this.#unsubscribe) u();
-    await this.queue.shutdown();
-  }
-
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle(true);
-  }
-
-  async #sync(): Promise<void> {
-    if (!this.expectations.satisfied(KEY)) {
-      this.queue.addAfter(KEY, Math.min(1000, this.expectations.msUntilExpiry(KEY) + 1));
-      return;
-    }
-    const client = this.#applier.client;
+  protected async sync(): Promise<void> {
+    if (!this.expectationsMet(KEY)) return;
     const wantEp = kubernetesEndpoints(this.#endpoint);
-    const haveEp = this.#inf.endpoints.get(KEY);
-    if (haveEp === undefined) {
-      const created = await client.create(RESOURCE.endpoints, NAMESPACE, wantEp).catch(ignoreExists<Endpoints>);
-      this.expectations.expectRevision(KEY, this.#inf.endpoints, created?.metadata.resourceVersion);
-    } else if (!jsonEqual(haveEp.subsets, wantEp.subsets) || !jsonEqual(haveEp.metadata.labels, wantEp.metadata.labels)) {
-      const next = structuredClone(haveEp) as Endpoints;
-      next.subsets = wantEp.subsets ?? [];
-      next.metadata.labels = { ...(next.metadata.labels ?? {}), ...(wantEp.metadata.labels ?? {}) };
-      const written = await client.update(RESOURCE.endpoints, NAMESPACE, next);
-      this.expectations.expectRevision(KEY, this.#inf.endpoints, written.metadata.resourceVersion);
-    }
+    await this.#ensure(RESOURCE.endpoints, this.#inf.endpoints, wantEp,
+      (have) => jsonEqual(have.subsets, wantEp.subsets) && jsonEqual(have.metadata.labels, wantEp.metadata.labels),
+      (next) => {
+        next.subsets = wantEp.subsets ?? [];
+      });
     const wantSlice = kubernetesEndpointSlice(this.#endpoint);
-    const haveSlice = this.#inf.endpointSlices.get(KEY);
-    if (haveSlice === undefined) {
-      const created = await client.create(RESOURCE.endpointSlices, NAMESPACE, wantSlice).catch(ignoreExists<EndpointSlice>);
-      this.expectations.expectRevision(KEY, this.#inf.endpointSlices, created?.metadata.resourceVersion);
-    } else if (!jsonEqual(haveSlice.endpoints, wantSlice.endpoints) || !jsonEqual(haveSlice.ports, wantSlice.ports) ||
-      haveSlice.metadata.labels?.['kubernetes.io/service-name'] !== NAME) {
-      const next = structuredClone(haveSlice) as EndpointSlice;
-      next.endpoints = wantSlice.endpoints;
-      next.ports = wantSlice.ports ?? [];
-      next.metadata.labels = { ...(next.metadata.labels ?? {}), ...(wantSlice.metadata.labels ?? {}) };
-      const written = await client.update(RESOURCE.endpointSlices, NAMESPACE, next);
-      this.expectations.expectRevision(KEY, this.#inf.endpointSlices, written.metadata.resourceVersion);
+    await this.#ensure(RESOURCE.endpointSlices, this.#inf.endpointSlices, wantSlice,
+      (have) => jsonEqual(have.endpoints, wantSlice.endpoints) && jsonEqual(have.ports, wantSlice.ports) &&
+        have.metadata.labels?.['kubernetes.io/service-name'] === NAME,
+      (next) => {
+        next.endpoints = wantSlice.endpoints;
+        next.ports = wantSlice.ports ?? [];
+      });
+  }
+
+  /**
+   * Creates `want` when the informer has no `default/kubernetes`; otherwise, unless `upToDate`, updates a
+   * copy of it filled by `fill` and carrying `want`'s labels. Expects the write before the next pass.
+   */
+  async #ensure<T extends KubeObject>(resource: ResourceInfo, informer: Informer<T>, want: T, upToDate: (have: T) => boolean, fill: (next: T) => void): Promise<void> {
+    const client = this.applier.client;
+    const have = informer.get(KEY);
+    if (have === undefined) {
+      const created = await client.create(resource, NAMESPACE, want).catch(ignoreExists<T>);
+      this.expectations.expectRevision(KEY, informer, created?.metadata.resourceVersion);
+    } else if (!upToDate(have)) {
+      const next = structuredClone(have) as T;
+      fill(next);
+      next.metadata.labels = { ...(next.metadata.labels ?? {}), ...(want.metadata.labels ?? {}) };
+      const written = await client.update(resource, NAMESPACE, next);
+      this.expectations.expectRevision(KEY, informer, written.metadata.resourceVersion);
     }
   }
 }

@@ -1,16 +1,18 @@
 // What every controller shell shares: applying a reconciler's actions through the client (in order, stop at
 // the first failure, concurrent slow-start batches where order does not matter), recording Events (bounded,
 // deduplicated, never blocking a controller), expectations (wait until the informer cache has seen our own
-// writes before the next pass), and the shared informers with their indexes.
+// writes before the next pass), the shared informers with their indexes, and the scaffolding of a shell
+// (`ControllerShell`: work queue, failure logging, subscriptions, lifecycle; event-handler and pass helpers).
 import { ApiError } from '../api/errors.ts';
 import { resourceByKind, resourceByPlural, type ResourceInfo } from '../api/resources.ts';
-import type { DaemonSet, Deployment, EndpointSlice, Endpoints, KubeObject, Namespace, Node, Pod, ReplicaSet, Service } from '../api/types.ts';
+import type { DaemonSet, Deployment, EndpointSlice, Endpoints, KubeObject, LabelSelector, Namespace, Node, Pod, ReplicaSet, Service } from '../api/types.ts';
 import { isTransportError } from '../client/client-errors.ts';
-import type { Informer, InformerFactory } from '../client/informer.ts';
+import type { EventHandlers, Informer, InformerFactory } from '../client/informer.ts';
 import type { KubeClient } from '../client/kube-client.ts';
 import { indexByNamespace, indexByNodeName, type IndexFunc } from '../client/object-cache.ts';
-import type { Action, ActionEvent, DeleteAction, EventRecord } from './core/actions.ts';
-import { controllerRefOf } from './core/selectors.ts';
+import { WorkQueue } from '../client/work-queue.ts';
+import { type Action, type ActionEvent, type DeleteAction, type EventRecord, type ReconcileResult, actionKind } from './core/actions.ts';
+import { controllerRefOf, labelSelectorMatcher } from './core/selectors.ts';
 
 export type Logger = (line: string) => void;
 
@@ -408,7 +410,7 @@ export class ActionApplier {
   readonly writes = new Map<string, number>();
 
   async #write(action: Action, options: ApplyOptions): Promise<KubeObject | undefined | typeof SKIPPED> {
-    const kind = action.verb === 'create' || action.verb === 'update' ? action.object.kind : action.target.kind;
+    const kind = actionKind(action);
     const label = `${action.verb} ${kind ?? ''}${action.verb !== 'delete' && action.subresource !== undefined ? `/${action.subresource}` : ''}`;
     this.writes.set(label, (this.writes.get(label) ?? 0) + 1);
     switch (action.verb) {
@@ -563,6 +565,216 @@ export interface Controller {
   stop(): Promise<void>;
   /** Resolves when the controller has nothing queued or in flight (tests, benchmarks). */
   whenIdle?(): Promise<void>;
+}
+
+// ------------------------------------------------------------------------------------------- the shells
+
+/** Logs a failed pass as `what: message`, unless the failure is routine (conflicts, races). */
+export function logFailure(log: Logger, what: string, e: unknown): void {
+  const line = failureToLog(e);
+  if (line !== undefined) log(`${what}: ${line}`);
+}
+
+/** Pod creates and deletes: independent of each other, they run in concurrent slow-start batches. */
+export const isPodWrite = (a: Action): boolean =>
+  (a.verb === 'create' && a.object.kind === 'Pod') || (a.verb === 'delete' && a.target.kind === 'Pod');
+
+/** Handlers calling `fn` with the object on every add, update (its new state) and delete. */
+export function onAnyChange<T extends KubeObject>(fn: (obj: T) => void): EventHandlers<T> {
+  return { onAdd: (obj) => fn(obj), onUpdate: (_old, obj) => fn(obj), onDelete: fn };
+}
+
+/** Whether an update changed an object's controller (its former owner must hear of it too). */
+export const controllerChanged = (old: KubeObject, cur: KubeObject): boolean => controllerRefOf(old)?.uid !== controllerRefOf(cur)?.uid;
+
+/**
+ * Handlers for the dependents of a controller's kind (pods of ReplicaSets, ReplicaSets of Deployments):
+ * `enqueue` on every change, for the old state as well when `ownersMayDiffer(old, new)` (by default: the
+ * controller reference changed).
+ */
+export function dependentHandlers<T extends KubeObject>(
+  enqueue: (obj: T) => void,
+  ownersMayDiffer: (old: T, cur: T) => boolean = controllerChanged,
+): EventHandlers<T> {
+  return {
+    onAdd: (obj) => enqueue(obj),
+    onUpdate: (old, obj) => {
+      if (ownersMayDiffer(old, obj)) enqueue(old);
+      enqueue(obj);
+    },
+    onDelete: enqueue,
+  };
+}
+
+/** What of a node decides whether a pod may go there (labels, taints, schedulability, readiness): compare with jsonEqual. */
+export function nodePlacementView(node: Node): Record<string, unknown> {
+  return {
+    labels: node.metadata.labels ?? {},
+    taints: node.spec?.taints ?? [],
+    unschedulable: node.spec?.unschedulable === true,
+    ready: (node.status?.conditions ?? []).find((c) => c.type === 'Ready')?.status,
+  };
+}
+
+/** An object with a label selector (ReplicaSet, Deployment, DaemonSet). */
+export type SelectingObject = KubeObject & { spec?: { selector?: LabelSelector | null } };
+
+/**
+ * Work keys of whatever may own `dependent`: its controller when that is a `kind` (none when it is of
+ * another kind), or, for an orphan, every object of `candidates` in its namespace whose selector matches
+ * its labels (they may adopt it). `candidates` must have the `namespace` index.
+ */
+export function ownerKeys<O extends SelectingObject>(dependent: KubeObject, kind: string, candidates: Informer<O>): string[] {
+  const ref = controllerRefOf(dependent);
+  const ns = dependent.metadata.namespace ?? '';
+  if (ref !== undefined) return ref.kind === kind ? [`${ns}/${ref.name}`] : [];
+  return candidates.byIndex('namespace', ns).filter((o) => cachedSelectorMatcher(o.spec?.selector)(dependent.metadata.labels)).map(keyOf);
+}
+
+/** Matchers of the selectors of cached objects, built once: informers deep-freeze what they cache. */
+const selectorMatchers = new WeakMap<LabelSelector, (labels: Record<string, string> | undefined) => boolean>();
+
+function cachedSelectorMatcher(selector: LabelSelector | null | undefined): (labels: Record<string, string> | undefined) => boolean {
+  if (selector === undefined || selector === null) return labelSelectorMatcher(selector);
+  let matcher = selectorMatchers.get(selector);
+  if (matcher === undefined) selectorMatchers.set(selector, (matcher = labelSelectorMatcher(selector)));
+  return matcher;
+}
+
+/**
+ * True when `key`'s expectations are met. Otherwise requeues the key for when they expire (at most a
+ * second away: the informers' events requeue it anyway, this is a safety net) and returns false.
+ */
+export function expectationsMet(queue: WorkQueue<string>, expectations: Expectations, key: string): boolean {
+  if (expectations.satisfied(key)) return true;
+  queue.addAfter(key, Math.min(1000, expectations.msUntilExpiry(key) + 1));
+  return false;
+}
+
+export interface ResultOptions extends Omit<ApplyOptions, 'onApplied'> {
+  /** The informer that must show a successful write before the key's next pass (undefined: none). */
+  expectIn?: (action: Action) => CacheView | undefined;
+}
+
+/**
+ * The end of a pass over `key`: records the reconciler's Events, applies its actions (throwing the first
+ * failure), expects each write as `options.expectIn` says, and requeues the key when the result asks to.
+ */
+export async function applyResult(
+  applier: ActionApplier, queue: WorkQueue<string>, expectations: Expectations, key: string, result: ReconcileResult, options: ResultOptions = {},
+): Promise<void> {
+  const { expectIn, ...applyOptions } = options;
+  for (const e of result.events) applier.record(e);
+  await applier.apply(result.actions, {
+    ...applyOptions,
+    ...(expectIn !== undefined ? {
+      onApplied: (action: Action, written: KubeObject | undefined) => {
+        const informer = expectIn(action);
+        if (informer !== undefined) expectations.expectWrite(key, informer, action, written);
+      },
+    } : {}),
+  });
+  if (result.requeueAfterSeconds !== undefined) queue.addAfter(key, result.requeueAfterSeconds * 1000);
+}
+
+/** Runs `work` over `items`, at most `concurrency` at a time, started in order. `work` handles its own failures. */
+export async function forEachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+export interface ControllerShellOptions {
+  /** Controller.name, and what its log lines start with. */
+  name: string;
+  /** Keys processed at once. */
+  concurrency: number;
+  /** Longest retry backoff of a failing key (default 10 s). */
+  maxDelayMs?: number;
+  /**
+   * For a controller that handles everything under one work key: that key. It is queued when the
+   * workers start, and log lines do not name it.
+   */
+  singleKey?: string;
+}
+
+/**
+ * The scaffolding every controller shell shares: a work queue whose failed passes are logged (routine ones
+ * excepted) and retried with backoff, expectations per work key, informer subscriptions dropped on stop,
+ * and the Controller lifecycle. A shell adds its event mapping (in its constructor, through `watch`) and
+ * its `sync` pass.
+ */
+export abstract class ControllerShell implements Controller {
+  readonly name: string;
+  readonly queue: WorkQueue<string>;
+  /** What the next pass of a key waits for (empty for controllers that do not wait for their writes). */
+  readonly expectations = new Expectations();
+  protected readonly applier: ActionApplier;
+  protected readonly log: Logger;
+  readonly #singleKey: string | undefined;
+  readonly #unsubscribe: (() => void)[] = [];
+
+  constructor(applier: ActionApplier, log: Logger, options: ControllerShellOptions) {
+    this.name = options.name;
+    this.applier = applier;
+    this.log = log;
+    this.#singleKey = options.singleKey;
+    this.queue = new WorkQueue<string>({
+      concurrency: options.concurrency,
+      maxDelayMs: options.maxDelayMs ?? 10_000,
+      onError: (key, e) => this.report(e, options.singleKey === undefined ? key : undefined),
+    });
+  }
+
+  /** One pass over `key`. A throw is reported and the key retried with backoff. */
+  protected abstract sync(key: string): Promise<void>;
+
+  /** Subscribes to `informer` until the controller stops. */
+  protected watch<T extends KubeObject>(informer: Informer<T>, handlers: EventHandlers<T>): void {
+    this.#unsubscribe.push(informer.addEventHandler(handlers));
+  }
+
+  /** Handlers for the kind the controller reconciles: its key on every change; a deletion drops its expectations. */
+  protected keyHandlers<T extends KubeObject>(): EventHandlers<T> {
+    return {
+      ...onAnyChange<T>((obj) => this.queue.add(keyOf(obj))),
+      onDelete: (obj) => {
+        this.expectations.forget(keyOf(obj));
+        this.queue.add(keyOf(obj));
+      },
+    };
+  }
+
+  /** Logs a failure (unless routine) as `name key: message`, or `name: message` without a key. */
+  protected report(e: unknown, key?: string): void {
+    logFailure(this.log, key === undefined ? this.name : `${this.name} ${key}`, e);
+  }
+
+  /** See the function `expectationsMet`. */
+  protected expectationsMet(key: string): boolean {
+    return expectationsMet(this.queue, this.expectations, key);
+  }
+
+  /** See the function `applyResult`. */
+  protected applyResult(key: string, result: ReconcileResult, options: ResultOptions = {}): Promise<void> {
+    return applyResult(this.applier, this.queue, this.expectations, key, result, options);
+  }
+
+  run(): void {
+    this.queue.run((key) => this.sync(key));
+    if (this.#singleKey !== undefined) this.queue.add(this.#singleKey);
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.#unsubscribe) u();
+    await this.queue.shutdown();
+  }
+
+  whenIdle(): Promise<void> {
+    return this.queue.whenIdle(true);
+  }
 }
 
 /**

@@ -11,11 +11,10 @@
 //    schedulability, readiness or capacity; a bound pod goes away; the pod's own spec changes; or a minute
 //    passes (upstream flushes its unschedulable queue periodically too).
 import type { Node, Pod } from '../api/types.ts';
-import { WorkQueue } from '../client/work-queue.ts';
 import { type Action, compareStrings, jsonEqual, parseTime } from './core/actions.ts';
 import { isPodTerminal, isTerminating, podKey } from './core/pod-util.ts';
 import { DEFAULT_SCHEDULER_NAME, schedulePods } from './core/scheduler.ts';
-import { type ActionApplier, type Controller, type EventRecorder, type Logger, type SharedInformers, failureToLog } from './runtime.ts';
+import { type ActionApplier, ControllerShell, type EventRecorder, type Logger, type SharedInformers, forEachConcurrently, nodePlacementView } from './runtime.ts';
 
 export interface SchedulerOptions {
   schedulerName?: string;
@@ -48,22 +47,12 @@ function inQueueOrder(pods: readonly Pod[]): Pod[] {
 
 /** What of a node can change a scheduling outcome. */
 function schedulingView(node: Node): unknown {
-  return {
-    labels: node.metadata.labels ?? {},
-    taints: node.spec?.taints ?? [],
-    unschedulable: node.spec?.unschedulable === true,
-    ready: (node.status?.conditions ?? []).find((c) => c.type === 'Ready')?.status,
-    pods: node.status?.allocatable?.['pods'],
-  };
+  return { ...nodePlacementView(node), pods: node.status?.allocatable?.['pods'] };
 }
 
-export class SchedulerController implements Controller {
-  readonly name = 'scheduler';
-  readonly queue: WorkQueue<string>;
+export class SchedulerController extends ControllerShell {
   readonly #inf: SharedInformers;
-  readonly #applier: ActionApplier;
   readonly #recorder: EventRecorder;
-  readonly #log: Logger;
   readonly #schedulerName: string;
   readonly #batchSize: number;
   readonly #maxPerPass: number;
@@ -76,23 +65,20 @@ export class SchedulerController implements Controller {
   readonly #parked = new Map<string, number>();
   #nextStart = 0;
   #flushTimer: NodeJS.Timeout | undefined;
-  readonly #unsubscribe: (() => void)[] = [];
 
   constructor(inf: SharedInformers, applier: ActionApplier, recorder: EventRecorder, log: Logger, options: SchedulerOptions = {}) {
+    super(applier, log, { name: 'scheduler', concurrency: 1, maxDelayMs: 5_000, singleKey: KEY });
     this.#inf = inf;
-    this.#applier = applier;
     this.#recorder = recorder;
-    this.#log = log;
     this.#schedulerName = options.schedulerName ?? DEFAULT_SCHEDULER_NAME;
     this.#batchSize = options.batchSize ?? 128;
     this.#maxPerPass = options.maxPodsPerPass ?? 4096;
     this.#bindConcurrency = options.bindConcurrency ?? 32;
     this.#parkedRetryMs = options.parkedRetryMs ?? 60_000;
     this.#now = options.now ?? Date.now;
-    this.queue = new WorkQueue<string>({ concurrency: 1, maxDelayMs: 5_000, onError: (_k, e) => this.#report(e) });
 
     const bound = (p: Pod): boolean => p.spec?.nodeName !== undefined && p.spec.nodeName !== '';
-    this.#unsubscribe.push(inf.pods.addEventHandler({
+    this.watch(inf.pods, {
       onAdd: (p) => {
         if (bound(p)) this.#assumed.delete(podKey(p));
         else this.queue.add(KEY);
@@ -113,19 +99,14 @@ export class SchedulerController implements Controller {
         // A bound pod going away frees room on its node.
         if (bound(p)) this.#unparkAll();
       },
-    }));
-    this.#unsubscribe.push(inf.nodes.addEventHandler({
+    });
+    this.watch(inf.nodes, {
       onAdd: () => this.#unparkAll(true),
       onUpdate: (old, n) => {
         if (!jsonEqual(schedulingView(old), schedulingView(n))) this.#unparkAll(true);
       },
       onDelete: () => this.#unparkAll(true),
-    }));
-  }
-
-  #report(e: unknown): void {
-    const line = failureToLog(e);
-    if (line !== undefined) this.#log(`scheduler: ${line}`);
+    });
   }
 
   #unparkAll(always = false): void {
@@ -134,9 +115,8 @@ export class SchedulerController implements Controller {
     this.queue.add(KEY);
   }
 
-  run(): void {
-    this.queue.run(() => this.#sync());
-    this.queue.add(KEY);
+  override run(): void {
+    super.run();
     this.#flushTimer = setInterval(() => {
       const cutoff = this.#now() - this.#parkedRetryMs;
       let any = false;
@@ -153,14 +133,9 @@ export class SchedulerController implements Controller {
     this.#flushTimer.unref();
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     if (this.#flushTimer !== undefined) clearInterval(this.#flushTimer);
-    for (const u of this.#unsubscribe) u();
-    await this.queue.shutdown();
-  }
-
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle(true);
+    await super.stop();
   }
 
   /** Pods bound by this scheduler but not yet seen bound (for tests). */
@@ -168,7 +143,7 @@ export class SchedulerController implements Controller {
     return this.#assumed.size;
   }
 
-  async #sync(): Promise<void> {
+  protected async sync(): Promise<void> {
     const now = this.#now();
     const pending = inQueueOrder(this.#inf.pods.byIndex('pending', '1').filter((p) => {
       const key = podKey(p);
@@ -236,30 +211,25 @@ export class SchedulerController implements Controller {
     let failures = 0;
     let firstError: unknown;
     const work = [...bindings, ...statusUpdates];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < work.length) {
-        const action = work[next++] as Action;
-        const key = action.verb === 'create' || action.verb === 'update' ? `${action.object.metadata.namespace ?? ''}/${action.object.metadata.name ?? ''}` : '';
-        try {
-          await this.#applier.applyOne(action);
-          if (action.verb === 'create') {
-            const target = (action.object as unknown as { target?: { name?: string } }).target?.name ?? '';
-            // The watch may already have delivered the bound pod (then there is nothing to assume).
-            const cached = this.#inf.pods.get(key);
-            if (cached !== undefined && (cached.spec?.nodeName ?? '') === '') this.#assumed.set(key, { node: target, at: this.#now() });
-          }
-        } catch (e) {
-          // The pod changed under us (deleted, bound elsewhere, updated): the informer brings the new state.
-          this.#parked.delete(key);
-          failures++;
-          firstError ??= e;
+    await forEachConcurrently(work, this.#bindConcurrency, async (action) => {
+      const key = action.verb === 'create' || action.verb === 'update' ? `${action.object.metadata.namespace ?? ''}/${action.object.metadata.name ?? ''}` : '';
+      try {
+        await this.applier.applyOne(action);
+        if (action.verb === 'create') {
+          const target = (action.object as unknown as { target?: { name?: string } }).target?.name ?? '';
+          // The watch may already have delivered the bound pod (then there is nothing to assume).
+          const cached = this.#inf.pods.get(key);
+          if (cached !== undefined && (cached.spec?.nodeName ?? '') === '') this.#assumed.set(key, { node: target, at: this.#now() });
         }
+      } catch (e) {
+        // The pod changed under us (deleted, bound elsewhere, updated): the informer brings the new state.
+        this.#parked.delete(key);
+        failures++;
+        firstError ??= e;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#bindConcurrency, work.length) }, worker));
+    });
     if (failures > 0) {
-      this.#report(firstError);
+      this.report(firstError);
       this.queue.addAfter(KEY, 100);
     }
   }

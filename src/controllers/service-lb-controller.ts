@@ -11,9 +11,8 @@
 import type { LoadBalancerIngress, Service } from '../api/types.ts';
 import { PoolAllocator } from '../net/allocators.ts';
 import { formatIPv4, parseCidr } from '../net/ipv4.ts';
-import { WorkQueue } from '../client/work-queue.ts';
 import { type Action, clone, compareStrings, event, jsonEqual, parseTime, referenceTo } from './core/actions.ts';
-import { type ActionApplier, type Controller, type Logger, type SharedInformers, failureToLog, keyOf } from './runtime.ts';
+import { type ActionApplier, ControllerShell, type Logger, type SharedInformers, keyOf, onAnyChange } from './runtime.ts';
 
 export const LB_SOURCE = 'service-lb-controller';
 /** The spec.loadBalancerClass this controller answers to (besides no class at all). */
@@ -41,35 +40,19 @@ export function managesService(svc: Service, loadBalancerClass: string): boolean
 
 const ingressIPs = (svc: Service): string[] => (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== '');
 
-export class ServiceLoadBalancerController implements Controller {
-  readonly name = 'service-lb';
-  readonly queue: WorkQueue<string>;
+export class ServiceLoadBalancerController extends ControllerShell {
   readonly #inf: SharedInformers;
-  readonly #applier: ActionApplier;
-  readonly #log: Logger;
   readonly #class: string;
   readonly #pool: PoolAllocator;
   /** Service key -> the address it holds and the uid of the Service holding it. */
   readonly #held = new Map<string, { ip: string; uid: string }>();
-  readonly #unsubscribe: (() => void)[] = [];
 
   constructor(inf: SharedInformers, applier: ActionApplier, log: Logger, options: { pool?: readonly string[]; loadBalancerClass?: string } = {}) {
+    super(applier, log, { name: 'service-lb', concurrency: 1 });
     this.#inf = inf;
-    this.#applier = applier;
-    this.#log = log;
     this.#class = options.loadBalancerClass ?? DEFAULT_LOAD_BALANCER_CLASS;
     this.#pool = new PoolAllocator(poolRanges(options.pool ?? DEFAULT_LB_POOL));
-    this.queue = new WorkQueue<string>({ concurrency: 1, maxDelayMs: 10_000, onError: (k, e) => this.#report(k, e) });
-    this.#unsubscribe.push(inf.services.addEventHandler({
-      onAdd: (s) => this.queue.add(keyOf(s)),
-      onUpdate: (_o, s) => this.queue.add(keyOf(s)),
-      onDelete: (s) => this.queue.add(keyOf(s)),
-    }));
-  }
-
-  #report(key: string, e: unknown): void {
-    const line = failureToLog(e);
-    if (line !== undefined) this.#log(`service-lb ${key}: ${line}`);
+    this.watch(inf.services, onAnyChange((s) => this.queue.add(keyOf(s))));
   }
 
   /** Addresses in use (for tests and status). */
@@ -91,19 +74,10 @@ export class ServiceLoadBalancerController implements Controller {
     }
   }
 
-  run(): void {
+  override run(): void {
     this.#rebuild();
-    this.queue.run((key) => this.#sync(key));
+    super.run();
     for (const s of this.#inf.services.list()) this.queue.add(keyOf(s));
-  }
-
-  async stop(): Promise<void> {
-    for (const u of this.#unsubscribe) u();
-    await this.queue.shutdown();
-  }
-
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle(true);
   }
 
   #release(key: string): void {
@@ -117,7 +91,7 @@ export class ServiceLoadBalancerController implements Controller {
     }
   }
 
-  async #sync(key: string): Promise<void> {
+  protected async sync(key: string): Promise<void> {
     const svc = this.#inf.services.get(key);
     const held = this.#held.get(key);
     if (held !== undefined && (svc === undefined || svc.metadata.uid !== held.uid)) this.#release(key);
@@ -143,18 +117,18 @@ export class ServiceLoadBalancerController implements Controller {
         }
       }
       if (ip === undefined && requested !== undefined && requested !== '') {
-        this.#applier.record(event(LB_SOURCE, referenceTo(svc, { apiVersion: 'v1', kind: 'Service' }), 'Warning', 'AllocationFailed',
+        this.applier.record(event(LB_SOURCE, referenceTo(svc, { apiVersion: 'v1', kind: 'Service' }), 'Warning', 'AllocationFailed',
           `Failed to allocate IP for "${key}": requested address ${requested} is not available in the pool`));
         return;
       }
       ip ??= this.#pool.allocateNext();
       if (ip === undefined) {
-        this.#applier.record(event(LB_SOURCE, referenceTo(svc, { apiVersion: 'v1', kind: 'Service' }), 'Warning', 'AllocationFailed',
+        this.applier.record(event(LB_SOURCE, referenceTo(svc, { apiVersion: 'v1', kind: 'Service' }), 'Warning', 'AllocationFailed',
           `Failed to allocate IP for "${key}": no available IPs`));
         return;
       }
       this.#held.set(key, { ip, uid: svc.metadata.uid ?? '' });
-      this.#applier.record(event(LB_SOURCE, referenceTo(svc, { apiVersion: 'v1', kind: 'Service' }), 'Normal', 'IPAllocated', `Assigned IP ["${ip}"]`));
+      this.applier.record(event(LB_SOURCE, referenceTo(svc, { apiVersion: 'v1', kind: 'Service' }), 'Normal', 'IPAllocated', `Assigned IP ["${ip}"]`));
     }
     const want: LoadBalancerIngress[] = [{ ip, ipMode: 'VIP' }];
     if (!jsonEqual(svc.status?.loadBalancer?.ingress ?? [], want)) await this.#writeIngress(svc, want);
@@ -164,6 +138,6 @@ export class ServiceLoadBalancerController implements Controller {
     const updated = clone(svc);
     updated.status = { ...(updated.status ?? {}), loadBalancer: ingress.length > 0 ? { ingress } : {} };
     const action: Action = { verb: 'update', object: updated, subresource: 'status' };
-    await this.#applier.apply([action]);
+    await this.applier.apply([action]);
   }
 }

@@ -30,57 +30,77 @@ export function clusterDNSServiceIP(serviceCidr: string): string {
   return formatIPv4(parseCidr(serviceCidr).network + 10);
 }
 
-export class ServiceIPAllocator {
+/**
+ * A RangeAllocator addressed by values (IP text, port, CIDR text) instead of indices: a subclass says which
+ * index a value has (undefined outside its range) and which value an index stands for.
+ */
+abstract class ValueAllocator<V> {
+  readonly #allocator: RangeAllocator;
+
+  /** A fresh allocator of `size` indices, or the restored `snapshot`, which must be of that size (else "snapshot does not match `what`"). */
+  protected constructor(size: number, options: { snapshot?: RangeAllocatorSnapshot | undefined; bandOffset?: number }, what: string) {
+    this.#allocator = options.snapshot
+      ? RangeAllocator.restore(options.snapshot)
+      : new RangeAllocator(size, options.bandOffset !== undefined ? { bandOffset: options.bandOffset } : {});
+    if (this.#allocator.size !== size) throw new RangeError(`snapshot does not match ${what}`);
+  }
+
+  protected abstract indexOf(value: V): number | undefined;
+  protected abstract valueAt(index: number): V;
+
+  contains(value: V): boolean {
+    return this.indexOf(value) !== undefined;
+  }
+
+  allocate(value: V): AllocateResult {
+    const index = this.indexOf(value);
+    return index === undefined ? 'out-of-range' : this.#allocator.allocate(index);
+  }
+
+  allocateNext(): V | undefined {
+    const index = this.#allocator.allocateNext();
+    return index === undefined ? undefined : this.valueAt(index);
+  }
+
+  release(value: V): boolean {
+    const index = this.indexOf(value);
+    return index !== undefined && this.#allocator.release(index);
+  }
+
+  has(value: V): boolean {
+    const index = this.indexOf(value);
+    return index !== undefined && this.#allocator.has(index);
+  }
+
+  used(): number { return this.#allocator.used(); }
+  free(): number { return this.#allocator.free(); }
+  size(): number { return this.#allocator.size; }
+  snapshot(): RangeAllocatorSnapshot { return this.#allocator.snapshot(); }
+}
+
+export class ServiceIPAllocator extends ValueAllocator<string> {
   readonly cidr: Cidr;
-  private readonly allocator: RangeAllocator;
 
   /** `reserved` addresses are marked allocated up front (e.g. the kubernetes and kube-dns IPs). */
   constructor(serviceCidr: string, options: { reserved?: readonly string[]; snapshot?: RangeAllocatorSnapshot } = {}) {
-    this.cidr = parseCidr(serviceCidr, { strict: true });
-    if (this.cidr.prefix > 30) throw new Ipv4Error('InvalidCidr', `service CIDR ${serviceCidr} is too small (need /30 or larger)`);
-    const size = cidrSize(this.cidr) - 2; // network and broadcast excluded
-    this.allocator = options.snapshot
-      ? RangeAllocator.restore(options.snapshot)
-      : new RangeAllocator(size, { bandOffset: serviceIPBandOffset(this.cidr) });
-    if (this.allocator.size !== size) throw new RangeError('snapshot does not match the service CIDR');
+    const cidr = parseCidr(serviceCidr, { strict: true });
+    if (cidr.prefix > 30) throw new Ipv4Error('InvalidCidr', `service CIDR ${serviceCidr} is too small (need /30 or larger)`);
+    // Network and broadcast excluded.
+    super(cidrSize(cidr) - 2, { snapshot: options.snapshot, bandOffset: serviceIPBandOffset(cidr) }, 'the service CIDR');
+    this.cidr = cidr;
     for (const ip of options.reserved ?? []) this.allocate(ip);
   }
 
-  private indexOf(ip: string): number | undefined {
+  protected indexOf(ip: string): number | undefined {
     const value = tryParseIPv4(ip);
     if (value === undefined) return undefined;
     const index = value - this.cidr.network - 1;
-    return index >= 0 && index < this.allocator.size ? index : undefined;
+    return index >= 0 && index < this.size() ? index : undefined;
   }
 
-  contains(ip: string): boolean {
-    return this.indexOf(ip) !== undefined;
+  protected valueAt(index: number): string {
+    return formatIPv4(this.cidr.network + 1 + index);
   }
-
-  allocate(ip: string): AllocateResult {
-    const index = this.indexOf(ip);
-    return index === undefined ? 'out-of-range' : this.allocator.allocate(index);
-  }
-
-  allocateNext(): string | undefined {
-    const index = this.allocator.allocateNext();
-    return index === undefined ? undefined : formatIPv4(this.cidr.network + 1 + index);
-  }
-
-  release(ip: string): boolean {
-    const index = this.indexOf(ip);
-    return index !== undefined && this.allocator.release(index);
-  }
-
-  has(ip: string): boolean {
-    const index = this.indexOf(ip);
-    return index !== undefined && this.allocator.has(index);
-  }
-
-  used(): number { return this.allocator.used(); }
-  free(): number { return this.allocator.free(); }
-  size(): number { return this.allocator.size; }
-  snapshot(): RangeAllocatorSnapshot { return this.allocator.snapshot(); }
 }
 
 export interface PortRange {
@@ -97,52 +117,31 @@ export function parsePortRange(text: string): PortRange {
   return { base: first, size: last - first + 1 };
 }
 
-export class NodePortAllocator {
+export class NodePortAllocator extends ValueAllocator<number> {
   readonly range: PortRange;
-  private readonly allocator: RangeAllocator;
 
   constructor(range = '30000-32767', options: { snapshot?: RangeAllocatorSnapshot } = {}) {
-    this.range = parsePortRange(range);
-    this.allocator = options.snapshot
-      ? RangeAllocator.restore(options.snapshot)
-      : new RangeAllocator(this.range.size, { bandOffset: nodePortBandOffset(this.range.size) });
-    if (this.allocator.size !== this.range.size) throw new RangeError('snapshot does not match the port range');
+    const ports = parsePortRange(range);
+    super(ports.size, { snapshot: options.snapshot, bandOffset: nodePortBandOffset(ports.size) }, 'the port range');
+    this.range = ports;
   }
 
-  contains(port: number): boolean {
-    return Number.isInteger(port) && port >= this.range.base && port < this.range.base + this.range.size;
+  protected indexOf(port: number): number | undefined {
+    return Number.isInteger(port) && port >= this.range.base && port < this.range.base + this.range.size ? port - this.range.base : undefined;
   }
 
-  allocate(port: number): AllocateResult {
-    return this.contains(port) ? this.allocator.allocate(port - this.range.base) : 'out-of-range';
+  protected valueAt(index: number): number {
+    return this.range.base + index;
   }
-
-  allocateNext(): number | undefined {
-    const index = this.allocator.allocateNext();
-    return index === undefined ? undefined : this.range.base + index;
-  }
-
-  release(port: number): boolean {
-    return this.contains(port) && this.allocator.release(port - this.range.base);
-  }
-
-  has(port: number): boolean {
-    return this.contains(port) && this.allocator.has(port - this.range.base);
-  }
-
-  used(): number { return this.allocator.used(); }
-  free(): number { return this.allocator.free(); }
-  snapshot(): RangeAllocatorSnapshot { return this.allocator.snapshot(); }
 }
 
 /**
  * LoadBalancer IPs from a pool: entries are CIDRs (every address, like MetalLB's default) or inclusive
  * ranges `a-b`. Entries must not overlap. Allocation order follows the entries' order.
  */
-export class PoolAllocator {
+export class PoolAllocator extends ValueAllocator<string> {
   readonly segments: readonly AddressRange[];
   private readonly starts: number[];
-  private readonly allocator: RangeAllocator;
 
   constructor(pool: readonly string[], options: { snapshot?: RangeAllocatorSnapshot } = {}) {
     const segments = pool.map((entry) => parseAddressRange(entry));
@@ -153,18 +152,18 @@ export class PoolAllocator {
         if (a.first <= b.last && b.first <= a.last) throw new Ipv4Error('InvalidCidr', `pool entries ${pool[i]} and ${pool[j]} overlap`);
       }
     }
-    this.segments = segments;
-    this.starts = [];
+    const starts: number[] = [];
     let total = 0;
     for (const segment of segments) {
-      this.starts.push(total);
+      starts.push(total);
       total += segment.last - segment.first + 1;
     }
-    this.allocator = options.snapshot ? RangeAllocator.restore(options.snapshot) : new RangeAllocator(total);
-    if (this.allocator.size !== total) throw new RangeError('snapshot does not match the pool');
+    super(total, { snapshot: options.snapshot }, 'the pool');
+    this.segments = segments;
+    this.starts = starts;
   }
 
-  private indexOf(ip: string): number | undefined {
+  protected indexOf(ip: string): number | undefined {
     const value = tryParseIPv4(ip);
     if (value === undefined) return undefined;
     for (let i = 0; i < this.segments.length; i++) {
@@ -174,87 +173,40 @@ export class PoolAllocator {
     return undefined;
   }
 
-  private addressOf(index: number): string {
+  protected valueAt(index: number): string {
     for (let i = this.segments.length - 1; i >= 0; i--) {
       if (index >= this.starts[i]!) return formatIPv4(this.segments[i]!.first + index - this.starts[i]!);
     }
     throw new RangeError(`pool index ${index} out of range`);
   }
-
-  contains(ip: string): boolean { return this.indexOf(ip) !== undefined; }
-
-  allocate(ip: string): AllocateResult {
-    const index = this.indexOf(ip);
-    return index === undefined ? 'out-of-range' : this.allocator.allocate(index);
-  }
-
-  allocateNext(): string | undefined {
-    const index = this.allocator.allocateNext();
-    return index === undefined ? undefined : this.addressOf(index);
-  }
-
-  release(ip: string): boolean {
-    const index = this.indexOf(ip);
-    return index !== undefined && this.allocator.release(index);
-  }
-
-  has(ip: string): boolean {
-    const index = this.indexOf(ip);
-    return index !== undefined && this.allocator.has(index);
-  }
-
-  used(): number { return this.allocator.used(); }
-  free(): number { return this.allocator.free(); }
-  size(): number { return this.allocator.size; }
-  snapshot(): RangeAllocatorSnapshot { return this.allocator.snapshot(); }
 }
 
 /** Node Pod CIDRs: the cluster CIDR split into /maskSize subnets (upstream's cidrset). */
-export class SubnetAllocator {
+export class SubnetAllocator extends ValueAllocator<string> {
   readonly clusterCidr: Cidr;
   readonly maskSize: number;
-  private readonly allocator: RangeAllocator;
 
   constructor(clusterCidr: string, maskSize: number, options: { snapshot?: RangeAllocatorSnapshot } = {}) {
-    this.clusterCidr = parseCidr(clusterCidr, { strict: true });
-    this.maskSize = maskSize;
-    const count = subnetCount(this.clusterCidr, maskSize);
+    const cluster = parseCidr(clusterCidr, { strict: true });
+    const count = subnetCount(cluster, maskSize);
     if (count > 1 << 24) throw new Ipv4Error('InvalidCidr', `${clusterCidr} split into /${maskSize} gives too many subnets`);
-    this.allocator = options.snapshot ? RangeAllocator.restore(options.snapshot) : new RangeAllocator(count);
-    if (this.allocator.size !== count) throw new RangeError('snapshot does not match the cluster CIDR');
+    super(count, { snapshot: options.snapshot }, 'the cluster CIDR');
+    this.clusterCidr = cluster;
+    this.maskSize = maskSize;
   }
 
-  private indexOf(cidr: string): number | undefined {
+  protected indexOf(cidr: string): number | undefined {
     const parsed = tryParseCidr(cidr, { strict: true });
     if (parsed === undefined || parsed.prefix !== this.maskSize) return undefined;
     return subnetIndex(this.clusterCidr, parsed);
   }
 
-  contains(cidr: string): boolean { return this.indexOf(cidr) !== undefined; }
+  protected valueAt(index: number): string {
+    return formatCidr(subnetAt(this.clusterCidr, this.maskSize, index));
+  }
 
-  /** Marks a subnet as in use (an existing node's podCIDR). */
+  /** Marks a subnet as in use (an existing node's podCIDR): allocate under the name the IPAM core uses. */
   occupy(cidr: string): AllocateResult {
-    const index = this.indexOf(cidr);
-    return index === undefined ? 'out-of-range' : this.allocator.allocate(index);
+    return this.allocate(cidr);
   }
-
-  allocateNext(): string | undefined {
-    const index = this.allocator.allocateNext();
-    return index === undefined ? undefined : formatCidr(subnetAt(this.clusterCidr, this.maskSize, index));
-  }
-
-  release(cidr: string): boolean {
-    const index = this.indexOf(cidr);
-    return index !== undefined && this.allocator.release(index);
-  }
-
-  has(cidr: string): boolean {
-    const index = this.indexOf(cidr);
-    return index !== undefined && this.allocator.has(index);
-  }
-
-  used(): number { return this.allocator.used(); }
-  free(): number { return this.allocator.free(); }
-  size(): number { return this.allocator.size; }
-  snapshot(): RangeAllocatorSnapshot { return this.allocator.snapshot(); }
 }

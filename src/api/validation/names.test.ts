@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  byteLength,
   isConfigMapKey,
   isDNS1035Label,
   isDNS1123Label,
@@ -64,4 +65,19 @@ describe('name validators', () => {
     assert.deepEqual(nameIsDNSSubdomain('web-', true), []);
     assert.notDeepEqual(nameIsDNSSubdomain('web-', false), []);
   });
+});
+
+describe('shared rules, upstream wording', () => {
+  it('a qualified name part over 63 bytes reports the length in characters, as upstream', () => {
+    assert.equal(isQualifiedName(`example.com/${'a'.repeat(64)}`)[0], 'name part must be no more than 63 characters');
+    assert.equal(isValidLabelValue('a'.repeat(64))[0], 'must be no more than 63 characters');
+  });
+  const lengths: [string, string, number][] = [
+    ['ASCII', 'abc', 3],
+    ['two-byte characters', 'é', 2],
+    ['a surrogate pair', '\u{1F600}', 4],
+    ['a lone high surrogate (U+FFFD when decoded)', '\ud800', 3],
+    ['two high surrogates', '\ud800\ud800', 6],
+  ];
+  for (const [what, s, want] of lengths) it(`byteLength counts ${what} as ${want} bytes`, () => assert.equal(byteLength(s), want));
 });

@@ -86,6 +86,11 @@ export interface ReconcileResult {
   requeueAfterSeconds?: number;
 }
 
+/** The kind an action writes (its object's or its target's). */
+export function actionKind(action: Action): string | undefined {
+  return action.verb === 'create' || action.verb === 'update' ? action.object.kind : action.target.kind;
+}
+
 /** An ObjectReference to `obj` for Events and targetRefs. */
 export function referenceTo(obj: KubeObject, fallback: { apiVersion: string; kind: string }): ObjectReference {
   const ref: ObjectReference = { kind: obj.kind ?? fallback.kind, apiVersion: obj.apiVersion ?? fallback.apiVersion };

@@ -12,7 +12,7 @@ import { claimObjects } from './claim.ts';
 import { scaledValue } from './deployment.ts';
 import { computeTemplateHash } from './hash.ts';
 import { controllerOwnerRef, isPodAvailable, isPodReady, isTerminating, secondsUntilAvailable } from './pod-util.ts';
-import { firstUntoleratedTaint, matchesLabelSelector } from './selectors.ts';
+import { firstUntoleratedTaint, labelSelectorMatcher } from './selectors.ts';
 import { matchesNodeAffinity } from './scheduler.ts';
 
 export const DAEMONSET_SOURCE = 'daemonset-controller';
@@ -119,8 +119,9 @@ export function reconcileDaemonSet(input: DaemonSetInput): DaemonSetResult {
   const hash = templateHashOf(ds);
   const minReady = ds.spec?.minReadySeconds ?? 0;
 
+  const selects = labelSelectorMatcher(ds.spec?.selector);
   const claim = claimObjects(ds, controllerOwnerRef(ds, 'apps/v1', 'DaemonSet'),
-    (pod: Pod) => matchesLabelSelector(ds.spec?.selector, pod.metadata.labels), input.pods, (p) => targetOf(p, podKind));
+    (pod: Pod) => selects(pod.metadata.labels), input.pods, (p) => targetOf(p, podKind));
   actions.push(...claim.actions);
 
   const byNode = new Map<string, Pod[]>();

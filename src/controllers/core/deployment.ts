@@ -19,7 +19,7 @@ import {
 import { claimObjects } from './claim.ts';
 import { computeTemplateHash } from './hash.ts';
 import { controllerOwnerRef, isTerminating } from './pod-util.ts';
-import { controllerRefOf, matchesLabelSelector } from './selectors.ts';
+import { controllerRefOf, labelSelectorMatcher } from './selectors.ts';
 
 export const DEPLOYMENT_SOURCE = 'deployment-controller';
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
@@ -180,8 +180,9 @@ export function reconcileDeployment(input: DeploymentInput): DeploymentResult {
     return { actions, events, status };
   }
 
+  const selects = labelSelectorMatcher(selector);
   const claim = claimObjects(d, controllerOwnerRef(d, 'apps/v1', 'Deployment'),
-    (rs: ReplicaSet) => matchesLabelSelector(selector, rs.metadata.labels), input.replicaSets, (rs) => targetOf(rs, rsKind));
+    (rs: ReplicaSet) => selects(rs.metadata.labels), input.replicaSets, (rs) => targetOf(rs, rsKind));
   actions.push(...claim.actions);
 
   const working: WorkingRS[] = claim.claimed.map((rs) => ({ original: rs, rs: clone(rs) })).sort((a, b) => byCreation(a.rs, b.rs));

@@ -15,7 +15,7 @@ import { claimObjects } from './claim.ts';
 import {
   controllerOwnerRef, isPodActive, isPodAvailable, isPodReady, isTerminating, podCondition, secondsUntilAvailable,
 } from './pod-util.ts';
-import { matchesLabelSelector, matchesSelectorMap } from './selectors.ts';
+import { labelSelectorMatcher, matchesSelectorMap } from './selectors.ts';
 
 export const REPLICASET_SOURCE = 'replicaset-controller';
 export const DEFAULT_BURST_REPLICAS = 500;
@@ -154,8 +154,9 @@ export function reconcileReplicaSet(input: ReplicaSetInput): ReplicaSetResult {
   const actions: Action[] = [];
   const events: EventRecord[] = [];
 
+  const selects = labelSelectorMatcher(rs.spec?.selector);
   const claim = claimObjects(rs, controllerOwnerRef(rs, 'apps/v1', 'ReplicaSet'),
-    (pod: Pod) => matchesLabelSelector(rs.spec?.selector, pod.metadata.labels),
+    (pod: Pod) => selects(pod.metadata.labels),
     input.pods, (pod) => targetOf(pod, podKind));
   actions.push(...claim.actions);
   const activePods = claim.claimed.filter(isPodActive);

@@ -1,43 +1,33 @@
 // Matching used by the reconcilers: label selectors, node selector terms (node affinity), taints and
 // tolerations, and owner references. Pure functions.
+import { type LabelRequirement, matchesLabels, requirementsFromLabelSelector } from '../../api/labels.ts';
 import type {
   KubeObject, LabelSelector, Node, NodeSelectorRequirement, NodeSelectorTerm, OwnerReference, Taint, Toleration,
 } from '../../api/types.ts';
 
 /**
- * A metav1.LabelSelector against labels. An empty selector `{}` matches everything; a missing selector
- * matches nothing (as upstream's LabelSelectorAsSelector(nil)).
+ * The matcher of a metav1.LabelSelector, by the API's own rules (`src/api/labels.ts`): an empty selector
+ * `{}` matches everything; a missing selector matches nothing (as upstream's LabelSelectorAsSelector(nil)),
+ * and so does one that does not convert (invalid keys or values, an unknown operator, In/NotIn without
+ * values, Exists/DoesNotExist with values), as upstream's controllers skip such a selector. Converting is
+ * the costly part: build the matcher once per selector and apply it to many label sets.
  */
-export function matchesLabelSelector(selector: LabelSelector | undefined | null, labels: Record<string, string> | undefined): boolean {
-  if (selector === undefined || selector === null) return false;
-  const have = labels ?? {};
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (have[key] !== value) return false;
+export function labelSelectorMatcher(selector: LabelSelector | undefined | null): (labels: Record<string, string> | undefined) => boolean {
+  if (selector === undefined || selector === null) return () => false;
+  let requirements: LabelRequirement[];
+  try {
+    requirements = requirementsFromLabelSelector(selector);
+  } catch {
+    return () => false;
   }
-  for (const req of selector.matchExpressions ?? []) {
-    const present = Object.hasOwn(have, req.key);
-    const values = req.values ?? [];
-    switch (req.operator) {
-      case 'In':
-        if (!present || !values.includes(have[req.key] ?? '')) return false;
-        break;
-      case 'NotIn':
-        if (present && values.includes(have[req.key] ?? '')) return false;
-        break;
-      case 'Exists':
-        if (!present) return false;
-        break;
-      case 'DoesNotExist':
-        if (present) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return (labels) => matchesLabels(requirements, labels);
 }
 
-/** An equality-only selector map (Service.spec.selector, Pod.spec.nodeSelector): every pair must match. */
+/**
+ * An equality-only selector map (Service.spec.selector, Pod.spec.nodeSelector): every pair must match (as
+ * labels.ts's requirementsFromSet would select). Kept as a direct comparison: the scheduler calls it for
+ * every pod and node.
+ */
 export function matchesSelectorMap(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   const have = labels ?? {};
   for (const [key, value] of Object.entries(selector ?? {})) if (have[key] !== value) return false;
