@@ -12,10 +12,12 @@ import { PodRuntime } from '../runtime/pod-runtime.ts';
 import { clusterDNSServiceIP } from '../net/allocators.ts';
 import { NodeAgent } from './node-agent.ts';
 import { ProxyLoop } from './node-proxy-loop.ts';
+import { PolicyLoop } from '../netpol/policy-agent.ts';
 
 export interface RunningAgents {
   agents: NodeAgent[];
   proxy: ProxyLoop;
+  policy: PolicyLoop;
   stop(): Promise<void>;
 }
 
@@ -52,11 +54,20 @@ export async function startAgents(opts: { cluster: string; kubeconfig: string; n
     serviceCIDR: lab.serviceCIDR,
     log: (l) => opts.log(`[kube-proxy] ${l}`),
   });
-  await Promise.all([...agents.map((a) => a.start()), proxy.start()]);
+  // NetworkPolicy enforcement: one `ip flatnet-netpol` table per node, next to kube-proxy's.
+  const policy = new PolicyLoop({
+    client,
+    nodes: names.map((name) => ({ name, netns: lab.nodeNetns(name) })),
+    statusDir: join('/run/flatnet', opts.cluster, 'netpol'),
+    log: (l) => opts.log(`[netpol] ${l}`),
+  });
+  await Promise.all([...agents.map((a) => a.start()), proxy.start(), policy.start()]);
   return {
     agents,
     proxy,
+    policy,
     async stop() {
+      await policy.stop();
       await proxy.stop();
       await Promise.all(agents.map((a) => a.stop()));
       await streams.close();
