@@ -500,8 +500,10 @@ export async function clusterDown(name: string): Promise<boolean> {
   }
   // The lab teardown stops every process left in its namespaces (pods), then removes namespaces, links,
   // routes and rules; then the runtime's state, logs and per-pod /etc files go.
-  await Lab.destroyByName(name).catch(() => undefined);
+  // The runtime's UTS namespace files are mounts under the cluster's run directory: unmount them first so
+  // the lab teardown can remove that directory.
   unmountUnder(join('/run/flatnet', name));
+  await Lab.destroyByName(name);
   rmSync(join('/run/flatnet', name), { recursive: true, force: true });
   rmSync(join('/var/log/flatnet', name), { recursive: true, force: true });
   if (existsSync('/etc/netns')) {

@@ -275,11 +275,13 @@ export class Registry {
     if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + generateNameSuffix(Math.random);
     obj = prepareForCreate(r, obj, { uid: randomUUID(), now: rfc3339(now) });
     obj = applyDefaults(r.kind, obj);
-    const errors = validateCreate(r.kind, obj);
-    if (errors.length > 0) throw apiErrors.invalid(r.group, r.kind, obj.metadata.name ?? '', errors);
     const name = obj.metadata.name ?? '';
+    // As upstream's Service storage: allocate first (it fills ClusterIP, node ports, the health-check port),
+    // then validate; a rejected object returns what it took.
     const release = this.assignAllocations(r, obj, undefined);
     try {
+      const errors = validateCreate(r.kind, obj);
+      if (errors.length > 0) throw apiErrors.invalid(r.group, r.kind, obj.metadata.name ?? '', errors);
       obj = updateManagedFields({ kind: r.kind, apiVersion: groupVersion(r), live: undefined, updated: obj, manager: ctx.manager, operation: 'Update', now: rfc3339(now) });
       if (ctx.dryRun) {
         release.onFailure();
@@ -314,14 +316,17 @@ export class Registry {
     let obj = prepareForUpdate(r, input, old, subresource);
     if (r.kind === 'Service' && r.group === '' && subresource === undefined) obj = dropServiceTypeDependentFields(obj as Service, old as Service);
     obj = applyDefaults(r.kind, obj, { operation: 'update' });
-    const errors = validateUpdate(r.kind, obj, old);
-    if (errors.length > 0) throw apiErrors.invalid(r.group, r.kind, old.metadata.name ?? '', errors);
-    if (!opts?.skipManagedFields) {
-      obj = updateManagedFields({ kind: r.kind, apiVersion: groupVersion(r), live: old, updated: obj, manager: ctx.manager, operation: 'Update', ...(subresource ? { subresource } : {}), now: rfc3339(now) });
-    }
-    if (isNoopUpdate(obj, old) && !hasLostLastFinalizer(obj)) return old;
     const alloc = this.assignAllocations(r, obj, old);
     try {
+      const errors = validateUpdate(r.kind, obj, old);
+      if (errors.length > 0) throw apiErrors.invalid(r.group, r.kind, old.metadata.name ?? '', errors);
+      if (!opts?.skipManagedFields) {
+        obj = updateManagedFields({ kind: r.kind, apiVersion: groupVersion(r), live: old, updated: obj, manager: ctx.manager, operation: 'Update', ...(subresource ? { subresource } : {}), now: rfc3339(now) });
+      }
+      if (isNoopUpdate(obj, old) && !hasLostLastFinalizer(obj)) {
+        alloc.onFailure();
+        return old;
+      }
       if (ctx.dryRun) {
         alloc.onFailure();
         return obj;
@@ -417,10 +422,10 @@ export class Registry {
     let out = prepareForCreate(r, obj, { uid: randomUUID(), now: rfc3339(now) });
     out = applyDefaults(r.kind, out);
     if (managed) out.metadata.managedFields = managed;
-    const errors = validateCreate(r.kind, out);
-    if (errors.length > 0) throw apiErrors.invalid(r.group, r.kind, out.metadata.name ?? '', errors);
     const alloc = this.assignAllocations(r, out, undefined);
     try {
+      const errors = validateCreate(r.kind, out);
+      if (errors.length > 0) throw apiErrors.invalid(r.group, r.kind, out.metadata.name ?? '', errors);
       if (ctx.dryRun) {
         alloc.onFailure();
         return out;

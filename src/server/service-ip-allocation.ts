@@ -5,6 +5,7 @@
 import { fieldErrors, type FieldError } from '../api/errors.ts';
 import type { Service } from '../api/types.ts';
 import { NodePortAllocator, ServiceIPAllocator as ClusterIPPool } from '../net/allocators.ts';
+import { isIPv4 } from '../net/ipv4.ts';
 
 export interface ServiceAllocationConfig {
   serviceCIDR: string; // e.g. 10.96.0.0/12
@@ -87,6 +88,9 @@ export class ServiceIPAllocator {
       const oldIP = oldHeld.clusterIPs[0];
       const requested = spec.clusterIP && spec.clusterIP !== '' ? spec.clusterIP : spec.clusterIPs?.[0];
       if (requested !== undefined && requested !== '' && requested === oldIP) {
+        spec.clusterIP = requested;
+      } else if (requested !== undefined && requested !== '' && !isIPv4(requested)) {
+        // Not an address at all: validation names the field and the format; nothing to allocate.
         spec.clusterIP = requested;
       } else if (requested !== undefined && requested !== '') {
         const result = this.ips.allocate(requested);
