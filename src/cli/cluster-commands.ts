@@ -54,11 +54,21 @@ function writeCluster(rec: ClusterRecord): void {
   writeFileSync(join(clusterDir(rec.name), 'cluster.json'), JSON.stringify(rec, null, 2) + '\n');
 }
 
-function alive(pid: number): boolean {
+/**
+ * Whether a process runs. A killed process that its parent (here init, for our detached processes) has not
+ * reaped yet still answers signal 0: it is a zombie, state `Z` in /proc/<pid>/stat, and counts as dead.
+ */
+export function alive(pid: number): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
   } catch {
     return false;
   }
