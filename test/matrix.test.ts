@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SEED_ALLOW_FRONTEND_TO_BACKEND, SEED_BACKEND_POLICY } from './support/seed-policies.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const dirs: string[] = [];
@@ -51,44 +52,6 @@ function deniedInto(pods: string[], to: string, allowedFrom: string[]): string[]
   return pods.filter((f) => !allowedFrom.includes(f)).map((f) => `${f}>${to}`).sort();
 }
 
-// Seed 001, "Network Policies": verbatim.
-const BACKEND_POLICY = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: backend-policy
-spec:
-  podSelector:
-    matchLabels:
-      app: backend           # Apply to backend pods
-  
-  policyTypes:
-  - Ingress
-  
-  ingress:
-  - from:
-    - podSelector:
-        matchLabels:
-          app: frontend      # Only allow from frontend
-    ports:
-    - port: 8080
-`;
-
-// Seed 004, section 7: verbatim.
-const ALLOW_FRONTEND_TO_BACKEND = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: allow-frontend-to-backend
-spec:
-  podSelector:
-    matchLabels:
-      role: backend
-  ingress:
-  - from:
-    - podSelector:
-        matchLabels:
-          role: frontend
-`;
-
 const deployment = (name: string, labels: string, replicas: number, namespace = 'default'): string => `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -113,7 +76,7 @@ spec:
 describe('flatnet matrix', () => {
   const seed001 = manifestDir({
     'workloads.yaml': [deployment('frontend', 'app: frontend', 2), deployment('backend', 'app: backend', 1), deployment('worker', 'app: worker', 1)].join('---\n'),
-    'policy.yml': BACKEND_POLICY,
+    'policy.yml': SEED_BACKEND_POLICY,
   });
 
   it('backend-policy lets only app=frontend pods reach app=backend on 8080', () => {
@@ -139,7 +102,7 @@ describe('flatnet matrix', () => {
       deployment('api', 'role: backend', 2, 'shop'),
       deployment('db', 'role: db', 1, 'shop'),
       deployment('web', 'role: frontend', 1, 'elsewhere'),
-      ALLOW_FRONTEND_TO_BACKEND.replace('name: allow-frontend-to-backend', 'name: allow-frontend-to-backend\n  namespace: shop'),
+      SEED_ALLOW_FRONTEND_TO_BACKEND.replace('name: allow-frontend-to-backend', 'name: allow-frontend-to-backend\n  namespace: shop'),
     ].join('---\n'),
   });
 

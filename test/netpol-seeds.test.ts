@@ -11,40 +11,7 @@ import { deniedPacketsByPolicy } from '../src/netpol/core/nft-policy.ts';
 import { readPolicyCounters } from '../src/netpol/policy-agent.ts';
 import { run, upCluster, waitFor, type ClusterFixture } from './support/cluster-fixture.ts';
 import { oracleRows, policyVersions, probe, readObjects, renderRows, waitEnforced } from './netpol-support.ts';
-
-const SEED_BACKEND_POLICY = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: backend-policy
-spec:
-  podSelector:
-    matchLabels:
-      app: backend           # Apply to backend pods
-  policyTypes:
-  - Ingress
-  ingress:
-  - from:
-    - podSelector:
-        matchLabels:
-          app: frontend      # Only allow from frontend
-    ports:
-    - port: 8080
-`;
-
-const SEED_ALLOW_FRONTEND = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: allow-frontend-to-backend
-spec:
-  podSelector:
-    matchLabels:
-      role: backend
-  ingress:
-  - from:
-    - podSelector:
-        matchLabels:
-          role: frontend
-`;
+import { SEED_ALLOW_FRONTEND_TO_BACKEND, SEED_BACKEND_POLICY } from './support/seed-policies.ts';
 
 /** A pod serving TCP and UDP on 8080 and 5432 (agnhost netexec), pinned to a node. */
 function server(name: string, ns: string, node: string, labels: Record<string, string>): string {
@@ -96,7 +63,7 @@ describe('the seeds\' NetworkPolicies enforced in the kernel of a 3-node cluster
       return items.length === 8 && items.every((p) => p.status?.phase === 'Running' && p.status.podIP) ? items : undefined;
     }, 90_000);
     const t0 = Date.now();
-    await c.k(['apply', '-f', '-'], SEED_BACKEND_POLICY + '---\n' + SEED_ALLOW_FRONTEND);
+    await c.k(['apply', '-f', '-'], SEED_BACKEND_POLICY + '---\n' + SEED_ALLOW_FRONTEND_TO_BACKEND);
     const ms = await waitEnforced(c, await policyVersions(c, NAMESPACES), NAMESPACES, t0);
     process.stderr.write(`seed policies enforced on every node ${ms} ms after kubectl apply started\n`);
   });

@@ -6,41 +6,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FLATNET, ROOT, run, waitFor, type ClusterFixture, type RunResult } from './support/cluster-fixture.ts';
-
-/** Like the fixture's upCluster, plus --proxy-mode (the fixture does not take one). */
-async function upClusterWithProxyMode(proxyMode: 'nftables' | 'iptables'): Promise<ClusterFixture> {
-  const name = `s${Math.random().toString(36).slice(2, 8)}`;
-  const home = mkdtempSync(join(tmpdir(), 'flatnet-home-'));
-  const env = { ...process.env, FLATNET_HOME: home, KUBECONFIG: join(home, 'kubeconfig'), HOME: home };
-  const flatnet = (args: string[]) => run(FLATNET, args, { env });
-  const up = await flatnet(['up', '--name', name, '--nodes', '3', '--backend', 'host-gw', '--proxy-mode', proxyMode, '--wait']);
-  if (up.status !== 0) {
-    await flatnet(['down', '--name', name]);
-    rmSync(home, { recursive: true, force: true });
-    throw new Error(`flatnet up failed: ${up.stderr}`);
-  }
-  const kubectl = (args: string[], input?: string) => run('kubectl', args, { env, ...(input !== undefined ? { input } : {}) });
-  return {
-    name, env, upOutput: up.stderr, flatnet, kubectl,
-    async k(args, input) {
-      const r = await kubectl(args, input);
-      if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
-      return r.stdout;
-    },
-    async down() {
-      const r = await flatnet(['down', '--name', name]);
-      rmSync(home, { recursive: true, force: true });
-      return r;
-    },
-  };
-}
+import { ROOT, run, upCluster, waitFor, type ClusterFixture, type RunResult } from './support/cluster-fixture.ts';
 
 const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.47';
-// Healthcheck node port set explicitly: see the report (the API server validates before allocating it).
+// A fixed health-check node port for the Services that set one (another test checks automatic allocation).
 const HEALTH_CHECK_NODE_PORT = 32100;
 
 const WORKLOAD = `apiVersion: apps/v1
@@ -308,7 +278,7 @@ for (const mode of ['nftables', 'iptables'] as const) {
     const inExt = (args: string[]) => run('ip', ['netns', 'exec', extNetns(), ...args], { timeoutMs: 30_000 });
 
     before(async () => {
-      c = await upClusterWithProxyMode(mode);
+      c = await upCluster({ proxyMode: mode });
       await c.k(['apply', '-f', '-'], WORKLOAD);
       const nodeList = JSON.parse(await c.k(['get', 'nodes', '-o', 'json'])) as { items: { metadata: { name: string }; spec: { podCIDR: string }; status: { addresses: { type: string; address: string }[] } }[] };
       nodes = nodeList.items.map((n) => {

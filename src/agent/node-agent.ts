@@ -5,7 +5,7 @@
 // On start it adopts what an earlier agent left running: no running pod is restarted.
 import { hostname, totalmem, release } from 'node:os';
 import { ApiError } from '../api/errors.ts';
-import { RESOURCES, type ResourceInfo } from '../api/resources.ts';
+import { resourceFor, type ResourceInfo } from '../api/resources.ts';
 import type { Node, NodeCondition, Pod, PodStatus } from '../api/types.ts';
 import { Informer } from '../client/informer.ts';
 import type { KubeClient } from '../client/kube-client.ts';
@@ -14,11 +14,7 @@ import type { Lab } from '../lab/lab.ts';
 import type { PodRuntime } from '../runtime/pod-runtime.ts';
 import { kubernetesServiceIP } from '../net/allocators.ts';
 
-const resource = (kind: string): ResourceInfo => {
-  const r = RESOURCES.find((x) => x.kind === kind);
-  if (!r) throw new Error(`unknown kind ${kind}`);
-  return r;
-};
+const resource = resourceFor;
 const PODS = resource('Pod');
 const NODES = resource('Node');
 
@@ -151,19 +147,17 @@ export class NodeAgent {
       'beta.kubernetes.io/os': 'linux',
       'beta.kubernetes.io/arch': 'amd64',
     };
-    let node: Node;
     try {
-      node = await this.client.get<Node>(NODES, undefined, this.nodeName);
+      const node = await this.client.get<Node>(NODES, undefined, this.nodeName);
       const merged = { ...(node.metadata.labels ?? {}), ...labels };
-      node = await this.client.patch<Node>(NODES, undefined, this.nodeName, { metadata: { labels: merged }, spec: { podCIDR: node.spec?.podCIDR ?? ln.podCIDR, podCIDRs: node.spec?.podCIDRs ?? [ln.podCIDR] } }, { type: 'merge', fieldManager: 'flatnet-agent' });
+      await this.client.patch<Node>(NODES, undefined, this.nodeName, { metadata: { labels: merged }, spec: { podCIDR: node.spec?.podCIDR ?? ln.podCIDR, podCIDRs: node.spec?.podCIDRs ?? [ln.podCIDR] } }, { type: 'merge', fieldManager: 'flatnet-agent' });
     } catch (e) {
       if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
-      node = await this.client.create<Node>(NODES, undefined, {
+      await this.client.create<Node>(NODES, undefined, {
         apiVersion: 'v1', kind: 'Node', metadata: { name: this.nodeName, labels },
         spec: { podCIDR: ln.podCIDR, podCIDRs: [ln.podCIDR] },
       }, { fieldManager: 'flatnet-agent' });
     }
-    void node;
     await this.postStatus();
   }
 

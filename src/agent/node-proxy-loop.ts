@@ -1,17 +1,13 @@
 // kube-proxy's role for the nodes of one agents process: shared informers over Services, EndpointSlices and
 // Nodes, and one Proxier per node programming that node's namespace. Changes are batched (a short debounce,
 // like kube-proxy's minSyncPeriod) so a burst of endpoint updates becomes one transaction per node.
-import { RESOURCES, type ResourceInfo } from '../api/resources.ts';
+import { resourceFor, type ResourceInfo } from '../api/resources.ts';
 import type { EndpointSlice, Node, Service } from '../api/types.ts';
 import { Informer } from '../client/informer.ts';
 import type { KubeClient } from '../client/kube-client.ts';
 import { Proxier, type SyncResult } from '../proxy/proxier.ts';
 
-const resource = (kind: string): ResourceInfo => {
-  const r = RESOURCES.find((x) => x.kind === kind);
-  if (!r) throw new Error(`unknown kind ${kind}`);
-  return r;
-};
+const resource = resourceFor;
 
 export interface ProxiedNode {
   name: string;

@@ -71,6 +71,13 @@ export function resourceByPlural(group: string, version: string, plural: string)
   return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
 }
 
+/** The served resource of a kind (kinds are unique across the served groups); throws for an unserved kind. */
+export function resourceFor(kind: string): ResourceInfo {
+  const r = RESOURCES.find((x) => x.kind === kind);
+  if (!r) throw new Error(`kind ${kind} is not served`);
+  return r;
+}
+
 export function resourceByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
   return RESOURCES.find((r) => groupVersion(r) === apiVersion && r.kind === kind);
 }

@@ -11,7 +11,7 @@ import { request } from 'node:https';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { CliError, printData, stringOpt, type Command } from './command.ts';
 import { ApiError } from '../api/errors.ts';
-import { RESOURCES } from '../api/resources.ts';
+import { RESOURCES, resourceFor } from '../api/resources.ts';
 import type { KubeObject } from '../api/types.ts';
 import { clusterDNSServiceIP } from '../net/allocators.ts';
 
@@ -233,8 +233,7 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
 
   // 3. Nodes: registered first so the IPAM controller gives each its Pod CIDR, then wired into the lab.
   const { KubeClient } = await import('../client/kube-client.ts');
-  const NODES = RESOURCES.find((r) => r.kind === 'Node');
-  if (!NODES) throw new Error('Node resource missing');
+  const NODES = resourceFor('Node');
   const client = KubeClient.fromKubeconfig(join(dataDir, 'kubeconfig'));
   try {
     const wanted = nodeNames(opts.nodes);
@@ -297,7 +296,7 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
         if (Date.now() > dnsDeadline) throw new CliError(`cluster DNS did not become ready; see kubectl -n kube-system describe pods -l k8s-app=kube-dns`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      say(`cluster DNS: coredns (2 replicas) behind kube-dns ${clusterDNSIP(opts.serviceCIDR)}`);
+      say(`cluster DNS: coredns (2 replicas) behind kube-dns ${clusterDNSServiceIP(opts.serviceCIDR)}`);
     }
     await ensureIngress(client, opts.name);
     if (opts.wait) {
@@ -324,17 +323,7 @@ function unmountUnder(dir: string): void {
   for (const m of inside) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
 }
 
-const DEPLOYMENTS = RESOURCE('Deployment');
-
-function RESOURCE(kind: string) {
-  const r = RESOURCES.find((x) => x.kind === kind);
-  if (!r) throw new Error(`unknown kind ${kind}`);
-  return r;
-}
-
-function clusterDNSIP(serviceCIDR: string): string {
-  return clusterDNSServiceIP(serviceCIDR);
-}
+const DEPLOYMENTS = resourceFor('Deployment');
 
 /**
  * Cluster DNS as kubeadm installs CoreDNS: a `coredns` Deployment (2 replicas) in kube-system whose image
@@ -467,7 +456,7 @@ async function waitIngressReady(client: import('../client/kube-client.ts').KubeC
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const d = await client.get<import('../api/types.ts').Deployment>(DEPLOYMENTS, INGRESS_NAMESPACE, INGRESS_DEPLOYMENT);
-    const svc = await client.get<import('../api/types.ts').Service>(RESOURCE('Service'), INGRESS_NAMESPACE, INGRESS_SERVICE);
+    const svc = await client.get<import('../api/types.ts').Service>(resourceFor('Service'), INGRESS_NAMESPACE, INGRESS_SERVICE);
     const ip = svc.status?.loadBalancer?.ingress?.[0]?.ip;
     if ((d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 1) && ip !== undefined) return ip;
     if (Date.now() > deadline) throw new CliError(`the ingress controller did not become ready; see kubectl -n ${INGRESS_NAMESPACE} describe pods,svc`);

@@ -10,7 +10,7 @@
 // their resourceVersions), so tests and benches can tell when a change is enforced on every node.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RESOURCES, type ResourceInfo } from '../api/resources.ts';
+import { resourceFor, type ResourceInfo } from '../api/resources.ts';
 import type { Namespace, NetworkPolicy, Pod } from '../api/types.ts';
 import { Informer } from '../client/informer.ts';
 import type { KubeClient } from '../client/kube-client.ts';
@@ -21,11 +21,7 @@ import { execIn } from '../proxy/exec.ts';
 import { buildPolicyModel, compilePolicies, NetpolError, type CompiledPolicies } from './core/index.ts';
 import { buildNodePolicyTable, NETPOL_TABLE, parsePolicyCounters, unexpressibleReason, type PolicyRuleCounter } from './core/nft-policy.ts';
 
-const resource = (kind: string): ResourceInfo => {
-  const r = RESOURCES.find((x) => x.kind === kind);
-  if (!r) throw new Error(`unknown kind ${kind}`);
-  return r;
-};
+const resource = resourceFor;
 
 export interface PolicyNode {
   name: string;

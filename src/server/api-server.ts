@@ -23,7 +23,7 @@ import { negotiate, readBody, sendJson, sendStatus, toApiError } from './http-ut
 import { readBodyAsText } from './request-body.ts';
 import { ensurePki, type Pki } from './pki.ts';
 import { agentTarget, proxyHttp, proxyUpgrade } from './node-proxy.ts';
-import { Registry, mustResource, parseYamlOrJson, type DeleteOptions, type ListQuery } from './registry.ts';
+import { Registry, parseYamlOrJson, type DeleteOptions, type ListQuery } from './registry.ts';
 import { bodyKind, checkBodyFields, requestFieldValidation, warningHeaderValues } from './strict-decoding.ts';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.0+flatnet' };
@@ -323,8 +323,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         const body = await readCheckedBody();
         if (sub === 'binding' && r.kind === 'Pod') return respond(201, await registry.bindPod(ns ?? '', info.name ?? '', body, ctx));
         if (sub === 'eviction' && r.kind === 'Pod') {
-          const deleted = await registry.delete(r, ns, info.name ?? '', {}, ctx);
-          void deleted;
+          await registry.delete(r, ns, info.name ?? '', {}, ctx);
           return respond(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
         }
         if (info.name !== undefined) throw apiErrors.methodNotAllowed(`POST is not supported on ${r.plural}/${info.name}`);
@@ -560,5 +559,4 @@ async function bootstrap(registry: Registry, kubernetesIP: string): Promise<void
     metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: { type: 'ClusterIP', clusterIP: kubernetesIP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None' },
   } as Service, manager);
-  void mustResource;
 }

@@ -372,7 +372,7 @@ export class Registry {
       const entry = await this.store.get(storageKey(r, namespace, name));
       if (subresource === 'scale') {
         if (!entry) throw apiErrors.notFound(refOf(r, name));
-        const scale = scaleOf(r, entry.value);
+        const scale = scaleOf(entry.value);
         const patched = applyPatch('Scale', contentType, scale, patchBody) as Scale;
         return this.updateScale(r, namespace, name, { ...patched, metadata: { ...patched.metadata, resourceVersion: patched.metadata.resourceVersion ?? '' } }, ctx);
       }
@@ -442,7 +442,7 @@ export class Registry {
 
   async getScale(r: ResourceInfo, namespace: string | undefined, name: string): Promise<Scale> {
     if (!r.subresources.includes('scale')) throw apiErrors.notFound(refOf(r, name));
-    return scaleOf(r, await this.get(r, namespace, name));
+    return scaleOf(await this.get(r, namespace, name));
   }
 
   private async updateScale(r: ResourceInfo, namespace: string | undefined, name: string, body: KubeObject, ctx: WriteContext): Promise<KubeObject> {
@@ -461,7 +461,7 @@ export class Registry {
     spec.replicas = replicas;
     obj['spec'] = spec;
     const written = await this.writeUpdate(r, entry, obj, undefined, ctx, guard ?? entry.modRevision);
-    return scaleOf(r, written);
+    return scaleOf(written);
   }
 
   /** POST pods/<name>/binding: assigns the Pod to a node, once. */
@@ -658,7 +658,7 @@ export function successStatus(details?: Status['details']): Status {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201, ...(details ? { details } : {}) };
 }
 
-function scaleOf(r: ResourceInfo, obj: KubeObject): Scale {
+function scaleOf(obj: KubeObject): Scale {
   const spec = (obj['spec'] ?? {}) as { replicas?: number; selector?: Parameters<typeof formatLabelSelector>[0] };
   const status = (obj['status'] ?? {}) as { replicas?: number };
   const meta: ObjectMeta = {
@@ -668,7 +668,6 @@ function scaleOf(r: ResourceInfo, obj: KubeObject): Scale {
     ...(obj.metadata.resourceVersion !== undefined ? { resourceVersion: obj.metadata.resourceVersion } : {}),
     ...(obj.metadata.creationTimestamp !== undefined ? { creationTimestamp: obj.metadata.creationTimestamp } : {}),
   };
-  void r;
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',

@@ -3,26 +3,13 @@
 // `create` subcommands and does not retry as JSON) is decoded by src/api/protobuf and handed on as the
 // equivalent JSON text, so everything downstream (parsing, field validation, admission) is unchanged.
 import type { IncomingMessage } from 'node:http';
-import { ApiError } from '../api/errors.ts';
 import { decodeKubernetesProtobuf, isProtobufMediaType } from '../api/protobuf/index.ts';
-import { MAX_BODY_BYTES } from './http-util.ts';
+import { readBodyBytes } from './http-util.ts';
 
 export interface TextBody {
   text: string;
   /** The media type of `text`: the request's Content-Type, or application/json for a decoded protobuf body. */
   contentType: string | undefined;
-}
-
-export async function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError('RequestEntityTooLarge', `the request body is larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks);
 }
 
 export async function readBodyAsText(req: IncomingMessage): Promise<TextBody> {

@@ -42,12 +42,12 @@ export interface ClusterFixture {
   down(): Promise<RunResult>;
 }
 
-export async function upCluster(opts: { backend?: 'host-gw' | 'vxlan'; nodes?: number } = {}): Promise<ClusterFixture> {
+export async function upCluster(opts: { backend?: 'host-gw' | 'vxlan'; nodes?: number; proxyMode?: 'nftables' | 'iptables' } = {}): Promise<ClusterFixture> {
   const name = `t${Math.random().toString(36).slice(2, 8)}`;
   const home = mkdtempSync(join(tmpdir(), 'flatnet-home-'));
   const env = { ...process.env, FLATNET_HOME: home, KUBECONFIG: join(home, 'kubeconfig'), HOME: home };
   const flatnet = (args: string[]) => run(FLATNET, args, { env });
-  const up = await flatnet(['up', '--name', name, '--nodes', String(opts.nodes ?? 3), '--backend', opts.backend ?? 'host-gw', '--wait']);
+  const up = await flatnet(['up', '--name', name, '--nodes', String(opts.nodes ?? 3), '--backend', opts.backend ?? 'host-gw', '--proxy-mode', opts.proxyMode ?? 'nftables', '--wait']);
   if (up.status !== 0) {
     await flatnet(['down', '--name', name]);
     throw new Error(`flatnet up failed: ${up.stderr}`);
