@@ -6,9 +6,10 @@ import { matrixCommand } from './matrix-command.ts';
 import { upCommand, downCommand, listCommand, statusCommand, demoCommand, rulesCommand } from './cluster-commands.ts';
 import { agentsCommand } from '../agent/agents-command.ts';
 import { probeCommand } from './probe-command.ts';
+import { traceCommand } from './trace-command.ts';
 import { externalDnsCommand } from '../dns/external-resolver.ts';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, listCommand, demoCommand, serverCommand, agentsCommand, rulesCommand, matrixCommand, externalDnsCommand, probeCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, listCommand, demoCommand, serverCommand, agentsCommand, rulesCommand, matrixCommand, externalDnsCommand, probeCommand, traceCommand];
 
 function usage(): string {
   const lines = ['flatnet: Kubernetes networking, real on one Linux machine', '', 'Usage: flatnet <command> [options]', '', 'Commands:'];

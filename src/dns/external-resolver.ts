@@ -4,14 +4,8 @@
 import type { Command } from '../cli/command.ts';
 import { CliError, stringOpt } from '../cli/command.ts';
 import { StaticZone } from './core/static-zone.ts';
-import type { ResourceRecord } from './core/dns-types.ts';
+import { EXTERNAL_ZONE, externalZoneRecords } from './core/external-zone.ts';
 import { DnsServer } from './dns-server.ts';
-
-/** The records of the lab's internet: every name below `zone` answers with `address`. */
-export function externalZoneRecords(zone: string, address: string): ResourceRecord[] {
-  const names = [zone, `www.${zone}`, `api.${zone}`];
-  return names.map((name) => ({ name, ttl: 300, data: { type: 'A', address } }));
-}
 
 export const externalDnsCommand: Command = {
   name: 'external-dns',
@@ -26,7 +20,7 @@ export const externalDnsCommand: Command = {
   async run(values) {
     const address = stringOpt(values, 'address');
     if (!address) throw new CliError('--address is required', 2);
-    const zone = stringOpt(values, 'zone') ?? 'example.com';
+    const zone = stringOpt(values, 'zone') ?? EXTERNAL_ZONE;
     const authority = new StaticZone({ origin: zone, records: externalZoneRecords(zone, address) });
     const server = new DnsServer({ authority, host: stringOpt(values, 'listen') ?? '0.0.0.0', port: Number(stringOpt(values, 'port') ?? '53'), ready: true });
     const { port } = await server.start();

@@ -19,7 +19,7 @@ import { renderRuleset } from '../nft/render.ts';
 import type { Ruleset } from '../nft/types.ts';
 import { execIn } from '../proxy/exec.ts';
 import { buildPolicyModel, compilePolicies, NetpolError, type CompiledPolicies } from './core/index.ts';
-import { buildNodePolicyTable, NETPOL_TABLE, parsePolicyCounters, unexpressibleReason, type PolicyRuleCounter } from './core/nft-policy.ts';
+import { buildNodePolicyTable, enforcedPods, NETPOL_TABLE, parsePolicyCounters, unexpressibleReason, type PolicyRuleCounter } from './core/nft-policy.ts';
 
 const resource = resourceFor;
 
@@ -203,11 +203,7 @@ export class PolicyLoop {
     if (this.stopped) return;
     const generation = ++this.generation;
     const started = performance.now();
-    const pods = this.pods.list().filter((p) => {
-      const phase = p.status?.phase;
-      const hasIP = (p.status?.podIPs?.length ?? 0) > 0 || (p.status?.podIP ?? '') !== '';
-      return hasIP && phase !== 'Succeeded' && phase !== 'Failed' && p.spec?.hostNetwork !== true;
-    });
+    const pods = enforcedPods(this.pods.list());
     const { policies, notEnforced } = this.effectivePolicies();
     const compiled = compilePolicies(buildPolicyModel({ namespaces: this.namespaces.list(), pods, policies }));
     this.lastCompiled = compiled;

@@ -13,6 +13,7 @@
 //   chain ingress-<ns>/<pod>: one counted `accept` per allow entry, then `counter drop` naming the policies
 // Only pods of this node get chains and map entries, so egress is decided on the source pod's node and
 // ingress on the destination pod's node. Traffic the node itself originates (output hook) is never filtered.
+import type { Pod } from '../../api/types.ts';
 import type { Chain, Match, NftMap, NftSet, Rule, Table } from '../../nft/types.ts';
 import type { CompiledPolicies, LoweredAllow, LoweredDirection, LoweredPort } from './compile.ts';
 import { lowerPod } from './compile.ts';
@@ -89,6 +90,18 @@ export function unexpressiblePolicies(model: PolicyModel): Map<string, string> {
     if (why !== undefined) out.set(p.key, why);
   }
   return out;
+}
+
+/**
+ * The pods the policy agent enforces for: those with an IP, not terminal (Succeeded/Failed), not on the host
+ * network. The agent and the data-plane model both filter with this, so their tables are the same.
+ */
+export function enforcedPods<P extends Pod>(pods: readonly P[]): P[] {
+  return pods.filter((p) => {
+    const phase = p.status?.phase;
+    const hasIP = (p.status?.podIPs?.length ?? 0) > 0 || (p.status?.podIP ?? '') !== '';
+    return hasIP && phase !== 'Succeeded' && phase !== 'Failed' && p.spec?.hostNetwork !== true;
+  });
 }
 
 export interface NodePolicyTableOptions {

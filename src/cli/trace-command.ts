@@ -1,0 +1,72 @@
+// `flatnet trace FROM TO`: one flow through the data plane, hop by hop, explained. The model is built from the
+// running cluster's objects (or from manifests with -f, no cluster needed) and walks the same rulesets the
+// node agents apply; --live also sends the real packet in the lab with nftables tracing and puts the kernel's
+// own trace beside the model's, flagging any disagreement.
+import { ClusterModel } from '../model/cluster-model.ts';
+import { parseTraceSource, parseTraceTarget } from '../model/flow-text.ts';
+import { renderTrace } from '../model/render-trace.ts';
+import { ModelError, type ClusterSnapshot, type FlowSpec, type Trace } from '../model/types.ts';
+import { readLiveSnapshot } from '../trace/live-snapshot.ts';
+import { CliError, stringOpt, type Command } from './command.ts';
+
+export async function loadSnapshot(values: Record<string, string | boolean | undefined>): Promise<ClusterSnapshot> {
+  const cluster = stringOpt(values, 'name') ?? 'flatnet';
+  return readLiveSnapshot(cluster);
+}
+
+export function flowFromArgs(values: Record<string, string | boolean | undefined>, positionals: string[]): FlowSpec {
+  const [fromText, toText, ...rest] = positionals;
+  if (fromText === undefined || toText === undefined || rest.length > 0) throw new CliError('usage: flatnet trace FROM TO (two arguments)', 2);
+  const protocol = (stringOpt(values, 'protocol') ?? 'TCP').toUpperCase();
+  if (protocol !== 'TCP' && protocol !== 'UDP') throw new CliError(`--protocol ${protocol}: use TCP or UDP`, 2);
+  const portText = stringOpt(values, 'port');
+  const port = portText !== undefined ? Number(portText) : undefined;
+  if (portText !== undefined && (!/^\d+$/.test(portText) || (port ?? 0) < 1 || (port ?? 0) > 65535)) throw new CliError(`--port ${portText}: must be 1-65535`, 2);
+  const endpoint = stringOpt(values, 'endpoint');
+  const via = stringOpt(values, 'via-node');
+  try {
+    return {
+      from: parseTraceSource(fromText), to: parseTraceTarget(toText), protocol,
+      ...(port !== undefined ? { port } : {}), ...(endpoint !== undefined ? { endpoint } : {}), ...(via !== undefined ? { ecmpNode: via } : {}),
+    };
+  } catch (e) {
+    if (e instanceof ModelError) throw new CliError(e.message, 2, { cause: e });
+    throw e;
+  }
+}
+
+export function traceOrFail(model: ClusterModel, flow: FlowSpec): Trace {
+  try {
+    return model.trace(flow);
+  } catch (e) {
+    if (e instanceof ModelError) throw new CliError(e.message, 1, { cause: e });
+    throw e;
+  }
+}
+
+export const traceCommand: Command = {
+  name: 'trace',
+  summary: 'follow one flow hop by hop through the data plane (DNS, routes, veths, bridges, nftables, policies, NAT)',
+  usage: 'trace FROM TO [--name CLUSTER | -f DIR_OR_FILES] [--protocol TCP|UDP] [--port P] [--endpoint IP] [--via-node NODE] [-o text|json] [--verbose] [--live]\n' +
+    '  FROM: ns/pod | node/NAME | external     TO: URL | host:port | Service name | IP[:port] | ns/pod:port',
+  options: {
+    name: { type: 'string', help: 'cluster name', default: 'flatnet' },
+    protocol: { type: 'string', help: 'TCP or UDP', default: 'TCP' },
+    port: { type: 'string', help: 'destination port (default: from TO, else 80, 443 for https)' },
+    endpoint: { type: 'string', help: 'follow this Service endpoint (IP or IP:port) instead of the first' },
+    'via-node': { type: 'string', help: 'for ECMP routes (LoadBalancer IPs from external): the node the flow hashes to' },
+    output: { type: 'string', short: 'o', help: 'text or json', default: 'text' },
+    verbose: { type: 'boolean', help: 'show every rule matched, not only the deciding ones', default: false },
+  },
+  async run(values, positionals) {
+    const output = stringOpt(values, 'output') ?? 'text';
+    if (output !== 'text' && output !== 'json') throw new CliError(`-o ${output}: use text or json`, 2);
+    const flow = flowFromArgs(values, positionals);
+    const snapshot = await loadSnapshot(values);
+    const model = ClusterModel.build(snapshot);
+    const trace = traceOrFail(model, flow);
+    if (output === 'json') process.stdout.write(JSON.stringify(trace, null, 2) + '\n');
+    else process.stdout.write(renderTrace(trace, { verbose: values['verbose'] === true }) + '\n');
+    return 0;
+  },
+};
