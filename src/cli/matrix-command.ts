@@ -8,9 +8,6 @@
 // objects (or, with -f, from the manifests, matched to the running pods by `ns/name`), with loopback allowed
 // as the kernel behaves, compared cell by cell with `flatnet probe` over the same pods. Every cell where the
 // kernel disagrees is marked `!` and explained; exit 0 when all agree, 1 otherwise.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import {
   buildMatrixReport, buildPolicyModel, compilePolicies, NetpolError, renderMatrixMarkdown, renderMatrixTable, scenarioFromObjects,
   type MatrixReport,
@@ -20,39 +17,8 @@ import { LabError } from '../lab/core/errors.ts';
 import { ModelError, type ClusterSnapshot } from '../model/types.ts';
 import { readLiveSnapshot } from '../trace/live-snapshot.ts';
 import { CliError, stringOpt, type Command } from './command.ts';
+import { loadDocuments, manifestFiles } from './manifests.ts';
 import { probeCluster, type ProbeCell, type ProbeReport } from './probe-command.ts';
-
-function manifestFiles(paths: string[]): string[] {
-  const out: string[] = [];
-  for (const p of paths) {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new CliError(`${p}: no such file or directory`, 1);
-    }
-    if (st.isDirectory()) {
-      const names = readdirSync(p).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
-      for (const n of names) out.push(join(p, n));
-    } else {
-      out.push(p);
-    }
-  }
-  return out;
-}
-
-function loadDocuments(file: string): unknown[] {
-  const text = readFileSync(file, 'utf8');
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: unknown[] = [];
-  for (const doc of list) {
-    if (doc.errors.length > 0) throw new CliError(`${file}: ${doc.errors[0]?.message ?? 'invalid YAML'}`, 1);
-    const value: unknown = doc.toJS();
-    if (value !== null && value !== undefined) out.push(value);
-  }
-  return out;
-}
 
 /** The model's side of one disagreement: its verdict and why. */
 export interface ModelSide {

@@ -2,16 +2,41 @@
 // running cluster's objects (or from manifests with -f, no cluster needed) and walks the same rulesets the
 // node agents apply; --live also sends the real packet in the lab with nftables tracing and puts the kernel's
 // own trace beside the model's, flagging any disagreement.
+import { LabError } from '../lab/core/errors.ts';
 import { ClusterModel } from '../model/cluster-model.ts';
+import { offlineCluster } from '../model/offline-cluster.ts';
 import { parseTraceSource, parseTraceTarget } from '../model/flow-text.ts';
 import { renderTrace } from '../model/render-trace.ts';
 import { ModelError, type ClusterSnapshot, type FlowSpec, type Trace } from '../model/types.ts';
 import { readLiveSnapshot } from '../trace/live-snapshot.ts';
 import { CliError, stringOpt, type Command } from './command.ts';
+import { loadDocuments, manifestFiles } from './manifests.ts';
 
-export async function loadSnapshot(values: Record<string, string | boolean | undefined>): Promise<ClusterSnapshot> {
+/** The cluster to trace in: manifests with -f (offline, defaulted and allocated as flatnet would), else the live cluster. */
+export async function loadSnapshot(values: Record<string, string | boolean | undefined>, positionalFiles: string[] = []): Promise<{ snapshot: ClusterSnapshot; notes: string[] }> {
+  const files = [...(stringOpt(values, 'filename') ?? '').split(','), ...positionalFiles].filter((s) => s !== '');
+  if (files.length > 0) {
+    const nodesText = stringOpt(values, 'nodes') ?? '3';
+    const nodes = Number(nodesText);
+    if (!/^\d+$/.test(nodesText) || nodes < 1 || nodes > 50) throw new CliError(`--nodes ${nodesText}: 1-50`, 2);
+    const backend = stringOpt(values, 'backend') ?? 'host-gw';
+    if (backend !== 'host-gw' && backend !== 'vxlan') throw new CliError(`--backend ${backend}: use host-gw or vxlan`, 2);
+    const objects = manifestFiles(files).flatMap(loadDocuments);
+    try {
+      const off = offlineCluster(objects, { nodes, backend });
+      return { snapshot: off.snapshot, notes: off.ignored.length > 0 ? [`ignored (no effect on the data plane): ${off.ignored.join(', ')}`] : [] };
+    } catch (e) {
+      if (e instanceof ModelError) throw new CliError(e.message, 1, { cause: e });
+      throw e;
+    }
+  }
   const cluster = stringOpt(values, 'name') ?? 'flatnet';
-  return readLiveSnapshot(cluster);
+  try {
+    return { snapshot: await readLiveSnapshot(cluster), notes: [] };
+  } catch (e) {
+    if (e instanceof ModelError || e instanceof LabError) throw new CliError(`${e.message} (bring it up with \`flatnet up --name ${cluster}\`, or trace manifests offline with -f)`, 1, { cause: e });
+    throw e;
+  }
 }
 
 export function flowFromArgs(values: Record<string, string | boolean | undefined>, positionals: string[]): FlowSpec {
@@ -47,10 +72,13 @@ export function traceOrFail(model: ClusterModel, flow: FlowSpec): Trace {
 export const traceCommand: Command = {
   name: 'trace',
   summary: 'follow one flow hop by hop through the data plane (DNS, routes, veths, bridges, nftables, policies, NAT)',
-  usage: 'trace FROM TO [--name CLUSTER | -f DIR_OR_FILES] [--protocol TCP|UDP] [--port P] [--endpoint IP] [--via-node NODE] [-o text|json] [--verbose] [--live]\n' +
+  usage: 'trace FROM TO [--name CLUSTER | -f DIR_OR_FILES [--nodes N] [--backend host-gw|vxlan]] [--protocol TCP|UDP] [--port P] [--endpoint IP] [--via-node NODE] [-o text|json] [--verbose] [--live]\n' +
     '  FROM: ns/pod | node/NAME | external     TO: URL | host:port | Service name | IP[:port] | ns/pod:port',
   options: {
     name: { type: 'string', help: 'cluster name', default: 'flatnet' },
+    filename: { type: 'string', short: 'f', help: 'trace manifests offline (file or directory; several separated by commas): no cluster, no root' },
+    nodes: { type: 'string', help: 'with -f: how many nodes the offline cluster has', default: '3' },
+    backend: { type: 'string', help: 'with -f: host-gw or vxlan', default: 'host-gw' },
     protocol: { type: 'string', help: 'TCP or UDP', default: 'TCP' },
     port: { type: 'string', help: 'destination port (default: from TO, else 80, 443 for https)' },
     endpoint: { type: 'string', help: 'follow this Service endpoint (IP or IP:port) instead of the first' },
@@ -62,9 +90,10 @@ export const traceCommand: Command = {
     const output = stringOpt(values, 'output') ?? 'text';
     if (output !== 'text' && output !== 'json') throw new CliError(`-o ${output}: use text or json`, 2);
     const flow = flowFromArgs(values, positionals);
-    const snapshot = await loadSnapshot(values);
+    const { snapshot, notes } = await loadSnapshot(values);
     const model = ClusterModel.build(snapshot);
-    const trace = traceOrFail(model, flow);
+    const traced = traceOrFail(model, flow);
+    const trace = notes.length > 0 ? { ...traced, notes: [...traced.notes, ...notes] } : traced;
     if (output === 'json') process.stdout.write(JSON.stringify(trace, null, 2) + '\n');
     else process.stdout.write(renderTrace(trace, { verbose: values['verbose'] === true }) + '\n');
     return 0;

@@ -10,7 +10,7 @@ import { StaticZone } from '../dns/core/static-zone.ts';
 import { extNetns, labNetns, nodeNetns, podNetns, podShortId } from '../lab/core/names.ts';
 import { vtepAddress } from '../lab/core/routes.ts';
 import { clusterDNSServiceIP } from '../net/allocators.ts';
-import { cidrContains, formatIPv4, nthAddress, parseCidr, tryParseIPv4, type Cidr } from '../net/ipv4.ts';
+import { cidrContains, formatIPv4, nthAddress, parseCidr, prefixMask, tryParseIPv4, type Cidr } from '../net/ipv4.ts';
 import { buildPolicyModel, compilePolicies, type CompiledPolicies, type PolicyModel } from '../netpol/core/index.ts';
 import { buildNodePolicyTable, enforcedPods, unexpressiblePolicies } from '../netpol/core/nft-policy.ts';
 import type { Ruleset } from '../nft/types.ts';
@@ -83,6 +83,11 @@ function isLive(p: Pod): boolean {
   return phase !== 'Succeeded' && phase !== 'Failed' && p.metadata.deletionTimestamp === undefined;
 }
 
+export interface ServiceIndex {
+  readonly byAddress: ReadonlyMap<string, { readonly sp: ServicePortInfo; readonly via: 'clusterIP' | 'loadBalancer' | 'externalIP' }>;
+  readonly byNodePort: ReadonlyMap<string, ServicePortInfo>;
+}
+
 export class ClusterModel {
   readonly snapshot: ClusterSnapshot;
   readonly domain: string;
@@ -98,9 +103,13 @@ export class ClusterModel {
   readonly notes: readonly string[];
   private readonly nodesByIP = new Map<string, { node: NodeInfo; iface: 'eth0' | 'cni0' | 'flannel.1' }>();
   private readonly podsByIP = new Map<string, PodInfo>();
+  /** Nodes by Pod CIDR: prefix length -> network address -> node. */
+  private readonly nodesByCidr = new Map<number, Map<number, NodeInfo>>();
+  private readonly servicesByKey = new Map<string, Service>();
   private readonly servicesByIP = new Map<string, { service: Service; via: 'clusterIP' | 'loadBalancer' | 'externalIP' }>();
   private readonly rulesets = new Map<string, Ruleset>();
   private readonly portsByNode = new Map<string, readonly ServicePortInfo[]>();
+  private readonly serviceIndexes = new Map<string, ServiceIndex>();
   private readonly collectCache: CollectCache = newCollectCache();
   private readonly nftCache: NftBuildCache = newNftBuildCache();
   /** Notes found while building the policy model (policies this backend cannot enforce). */
@@ -144,6 +153,9 @@ export class ClusterModel {
         netns: nodeNetns(s.name, name), object: n,
       };
       nodes.set(name, info);
+      let byNet = this.nodesByCidr.get(c.prefix);
+      if (byNet === undefined) this.nodesByCidr.set(c.prefix, (byNet = new Map()));
+      byNet.set(c.network, info);
       this.nodesByIP.set(ip, { node: info, iface: 'eth0' });
       this.nodesByIP.set(info.gateway, { node: info, iface: 'cni0' });
       if (s.backend === 'vxlan') this.nodesByIP.set(info.vtep, { node: info, iface: 'flannel.1' });
@@ -178,6 +190,7 @@ export class ClusterModel {
     this.pods = pods;
 
     for (const svc of s.services) {
+      this.servicesByKey.set(`${svc.metadata.namespace || 'default'}/${svc.metadata.name ?? ''}`, svc);
       const spec = svc.spec;
       if (spec === undefined || spec.type === 'ExternalName') continue;
       for (const ip of spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])) {
@@ -220,7 +233,10 @@ export class ClusterModel {
   nodeForPodIP(ip: string): NodeInfo | undefined {
     const n = tryParseIPv4(ip);
     if (n === undefined) return undefined;
-    for (const node of this.nodes.values()) if (cidrContains(node.cidr, n)) return node;
+    for (const [prefix, byNet] of this.nodesByCidr) {
+      const node = byNet.get((n & prefixMask(prefix)) >>> 0);
+      if (node !== undefined) return node;
+    }
     return undefined;
   }
 
@@ -278,6 +294,31 @@ export class ClusterModel {
       this.portsByNode.set(name, ports);
     }
     return ports;
+  }
+
+  /**
+   * Node `name`'s Service ports by address: `tcp 10.96.0.10:53` (ClusterIP, LoadBalancer and external IPs) and
+   * by NodePort: `tcp 30080`.
+   */
+  serviceIndex(name: string): ServiceIndex {
+    let ix = this.serviceIndexes.get(name);
+    if (ix === undefined) {
+      const byAddress = new Map<string, { sp: ServicePortInfo; via: 'clusterIP' | 'loadBalancer' | 'externalIP' }>();
+      const byNodePort = new Map<string, ServicePortInfo>();
+      for (const sp of this.servicePorts(name)) {
+        const add = (ip: string, via: 'clusterIP' | 'loadBalancer' | 'externalIP'): void => {
+          const k = `${sp.protocol} ${ip}:${sp.port}`;
+          if (!byAddress.has(k)) byAddress.set(k, { sp, via });
+        };
+        add(sp.clusterIP, 'clusterIP');
+        for (const ip of sp.loadBalancerIPs) add(ip, 'loadBalancer');
+        for (const ip of sp.externalIPs) add(ip, 'externalIP');
+        if (sp.nodePort !== 0 && !byNodePort.has(`${sp.protocol} ${sp.nodePort}`)) byNodePort.set(`${sp.protocol} ${sp.nodePort}`, sp);
+      }
+      ix = { byAddress, byNodePort };
+      this.serviceIndexes.set(name, ix);
+    }
+    return ix;
   }
 
   /** The NetworkPolicy model and its compiled index (built on first use). */
@@ -347,6 +388,6 @@ export class ClusterModel {
 
   /** The Service behind a ServicePortInfo (for its type and traffic policies). */
   service(namespace: string, name: string): Service | undefined {
-    return this.snapshot.services.find((s) => (s.metadata.namespace || 'default') === namespace && s.metadata.name === name);
+    return this.servicesByKey.get(`${namespace}/${name}`);
   }
 }

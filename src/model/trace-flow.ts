@@ -184,15 +184,12 @@ function lastDecision(model: ClusterModel, node: NodeInfo, o: HookOutcome): stri
 
 function findServicePort(model: ClusterModel, node: NodeInfo, pkt: Pkt): { sp: ServicePortInfo; via: ServiceHit['via'] } | undefined {
   const proto = pkt.protocol.toLowerCase();
-  const local = localAddresses(model, node);
-  for (const sp of model.servicePorts(node.name)) {
-    if (sp.protocol !== proto) continue;
-    if (sp.port === pkt.dst.port) {
-      if (sp.clusterIP === pkt.dst.ip) return { sp, via: 'clusterIP' };
-      if (sp.loadBalancerIPs.includes(pkt.dst.ip)) return { sp, via: 'loadBalancer' };
-      if (sp.externalIPs.includes(pkt.dst.ip)) return { sp, via: 'externalIP' };
-    }
-    if (sp.nodePort !== 0 && sp.nodePort === pkt.dst.port && (local.has(pkt.dst.ip) || isLoopback(pkt.dst.ip))) return { sp, via: 'nodePort' };
+  const ix = model.serviceIndex(node.name);
+  const hit = ix.byAddress.get(`${proto} ${pkt.dst.ip}:${pkt.dst.port}`);
+  if (hit !== undefined) return hit;
+  if (localAddresses(model, node).has(pkt.dst.ip) || isLoopback(pkt.dst.ip)) {
+    const sp = ix.byNodePort.get(`${proto} ${pkt.dst.port}`);
+    if (sp !== undefined) return { sp, via: 'nodePort' };
   }
   return undefined;
 }
