@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluate, evaluateHooks, type DynamicSets, type Packet } from './evaluate.ts';
-import { NftModelError, type Ruleset, type Table } from './types.ts';
+import { NftModelError, type DataType, type Ruleset, type Selector, type Table } from './types.ts';
 
 const t: Table = {
   family: 'ip', name: 'evaltest',
@@ -136,5 +136,99 @@ describe('nft evaluator', () => {
     assert.equal(third.packet.daddr, '10.244.0.4');
     const expired = evaluate(rs, pkt({ sport: 40003 }), 'prerouting', { random: fixed(0), dynamicSets: dyn, now: 300 });
     assert.equal(expired.packet.daddr, '10.244.0.2', 'after the timeout numgen decides again');
+  });
+});
+
+describe('nft evaluator set and map lookups (exact index with ordered fallback)', () => {
+  type Key = readonly (string | number)[];
+  const KEY3 = ['ip daddr', 'meta l4proto', 'th dport'] as const;
+  const KEY2 = ['meta l4proto', 'th dport'] as const;
+  // Element i of map @m sends the packet to chain e<i>, which sets meta mark i+1: the mark names the winner.
+  function vmapRuleset(elements: readonly Key[], key: readonly Selector[] = KEY3): Ruleset {
+    const type: DataType[] = key.map((k) => (k === 'ip daddr' ? 'ipv4_addr' : k === 'meta l4proto' ? 'inet_proto' : 'inet_service'));
+    return { tables: [{
+      family: 'ip', name: 'lookup', sets: [],
+      maps: [{ name: 'm', type, flags: ['interval'], valueType: 'verdict', elements: elements.map((k, i) => ({ key: k, value: { kind: 'goto', chain: `e${i}` } })) }],
+      chains: [
+        ...elements.map((_, i) => ({ name: `e${i}`, rules: [{ match: [], statements: [{ kind: 'mark' as const, target: 'meta' as const, op: 'set' as const, value: i + 1 }], verdict: { kind: 'accept' as const } }] })),
+        { name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: 0 }, rules: [{ match: [], verdict: { kind: 'vmap', key, map: 'm' } }] },
+      ],
+    }] };
+  }
+  /** Index of the element the packet hit, or -1 when the vmap missed. */
+  const winner = (rs: Ruleset, p: Packet): number => (evaluate(rs, p, 'prerouting').packet.mark ?? 0) - 1;
+  const filler = (n: number, third: number): Key[] => Array.from({ length: n }, (_, i) => [`10.${third}.${i >> 8}.${i & 255}`, 'tcp', 80]);
+  const to = (daddr: string, p: Partial<Packet> = {}): Packet => pkt({ daddr, ...p });
+
+  const cases: { name: string; elements: readonly Key[]; key?: readonly Selector[]; packet: Packet; want: number | 'Unsupported' }[] = [
+    { name: 'finds an exact element among thousands', elements: [...filler(2000, 1), ['10.0.0.1', 'tcp', 80], ...filler(2000, 2)], packet: to('10.0.0.1'), want: 2000 },
+    { name: 'misses when no element holds the key', elements: [...filler(2000, 1), ['10.0.0.1', 'tcp', 80]], packet: to('10.0.0.2'), want: -1 },
+    { name: 'misses when only the port differs', elements: [['10.0.0.1', 'tcp', 80]], packet: to('10.0.0.1', { dport: 81 }), want: -1 },
+    { name: 'falls back to a prefix element when no exact element has the key', elements: [['10.0.0.1', 'tcp', 80], ...filler(100, 1), ['10.0.0.0/24', 'tcp', 80]], packet: to('10.0.0.7'), want: 101 },
+    { name: 'falls back to an address range element', elements: [['10.0.0.1', 'tcp', 80], ['10.0.0.5-10.0.0.9', 'tcp', 80]], packet: to('10.0.0.6'), want: 1 },
+    { name: 'falls back to a port range element', elements: [['10.0.0.1', 'tcp', 80], ['10.0.0.1', 'tcp', '8000-8999']], packet: to('10.0.0.1', { dport: 8080 }), want: 1 },
+    { name: 'lets an interval element that precedes a matching exact element win', elements: [...filler(10, 1), ['10.0.0.0/24', 'tcp', 80], ['10.0.0.1', 'tcp', 80]], packet: to('10.0.0.1'), want: 10 },
+    { name: 'lets an exact element that precedes a matching interval element win', elements: [['10.0.0.1', 'tcp', 80], ['10.0.0.0/24', 'tcp', 80]], packet: to('10.0.0.1'), want: 0 },
+    { name: 'lets a port range element that precedes a matching exact element win', elements: [['10.0.0.1', 'tcp', '1-100'], ['10.0.0.1', 'tcp', 80]], packet: to('10.0.0.1'), want: 0 },
+    { name: 'skips a preceding interval element that does not contain the packet', elements: [['10.0.1.0/24', 'tcp', 80], ['10.0.0.1', 'tcp', 80]], packet: to('10.0.0.1'), want: 1 },
+    { name: 'picks the first of two identical exact elements', elements: [['10.0.0.1', 'tcp', 80], ...filler(5, 1), ['10.0.0.1', 'tcp', 80]], packet: to('10.0.0.1'), want: 0 },
+    { name: 'matches a protocol given by number against a packet of that protocol', elements: [['10.0.0.1', 6, 80]], packet: to('10.0.0.1'), want: 0 },
+    { name: 'does not match a protocol number against another protocol', elements: [['10.0.0.1', 17, 80]], packet: to('10.0.0.1'), want: -1 },
+    { name: 'treats a protocol name and its number as the same key (the first element wins)', elements: [['10.0.0.1', 17, 53], ['10.0.0.1', 'udp', 53]], packet: to('10.0.0.1', { l4proto: 'udp', dport: 53 }), want: 0 },
+    { name: 'treats a protocol number after its name as a duplicate', elements: [['10.0.0.1', 'udp', 53], ['10.0.0.1', 17, 53]], packet: to('10.0.0.1', { l4proto: 'udp', dport: 53 }), want: 0 },
+    { name: 'matches a port written as a string', elements: [['10.0.0.1', 'tcp', '80']], packet: to('10.0.0.1'), want: 0 },
+    { name: 'misses when the packet lacks a key component (ICMP has no port)', elements: [['10.0.0.1', 'icmp', 0]], packet: to('10.0.0.1', { l4proto: 'icmp' }), want: -1 },
+    { name: 'matches a two-component NodePort key exactly', key: KEY2, elements: [['udp', 30080], ['tcp', 30080], [6, '30000-32767']], packet: to('192.168.50.11', { dport: 30080 }), want: 1 },
+    { name: 'falls back to a NodePort range after an exact miss', key: KEY2, elements: [['tcp', 30080], [6, '30000-32767']], packet: to('192.168.50.11', { dport: 30081 }), want: 1 },
+    { name: 'throws on a malformed element that precedes the exact hit, as a linear scan does', elements: [['10.0.0.x', 'tcp', 80], ['10.0.0.1', 'tcp', 80]], packet: to('10.0.0.1'), want: 'Unsupported' },
+    { name: 'never reaches a malformed element that follows the exact hit', elements: [['10.0.0.1', 'tcp', 80], ['10.0.0.x', 'tcp', 80]], packet: to('10.0.0.1'), want: 0 },
+    { name: 'throws on an unknown protocol name once the address before it matches', elements: [['10.0.0.1', 'bogus', 80], ['10.0.0.1', 'tcp', 80]], packet: to('10.0.0.1'), want: 'Unsupported' },
+    { name: 'does not reach an unknown protocol name when the address before it differs', elements: [['10.9.9.9', 'bogus', 80], ['10.0.0.1', 'tcp', 80]], packet: to('10.0.0.1'), want: 1 },
+  ];
+  for (const c of cases) {
+    it(`a verdict map lookup ${c.name}`, () => {
+      const rs = vmapRuleset(c.elements, c.key);
+      if (c.want === 'Unsupported') {
+        assert.throws(() => winner(rs, c.packet), (e: unknown) => e instanceof NftModelError && e.code === 'Unsupported');
+      } else {
+        assert.equal(winner(rs, c.packet), c.want);
+        assert.equal(winner(rs, c.packet), c.want, 'the cached index answers the same the second time');
+      }
+    });
+  }
+
+  // A set lookup rule: members are dropped, the rest accepted by the policy.
+  function setRuleset(type: readonly DataType[], keys: readonly Selector[], elements: readonly Key[]): Ruleset {
+    return { tables: [{
+      family: 'ip', name: 'sets', maps: [],
+      sets: [{ name: 's', type, flags: ['interval'], elements: elements.map((key) => ({ key })) }],
+      chains: [{ name: 'in', base: { type: 'filter', hook: 'input', priority: 0, policy: 'accept' }, rules: [{ match: [{ kind: 'lookup', keys, set: 's' }], verdict: { kind: 'drop' } }] }],
+    }] };
+  }
+  const peers: Key[] = [...Array.from({ length: 5000 }, (_, i): Key => [`10.244.${i >> 8}.${i & 255}`]), ['192.168.0.0/16'], ['172.16.0.1-172.16.0.9']];
+  const setCases: { name: string; type: readonly DataType[]; keys: readonly Selector[]; elements: readonly Key[]; packet: Packet; member: boolean }[] = [
+    { name: 'holds an exact address among thousands', type: ['ipv4_addr'], keys: ['ip saddr'], elements: peers, packet: pkt({ saddr: '10.244.19.135' }), member: true },
+    { name: 'does not hold an address outside all its elements', type: ['ipv4_addr'], keys: ['ip saddr'], elements: peers, packet: pkt({ saddr: '10.245.0.1' }), member: false },
+    { name: 'holds an address inside a prefix element', type: ['ipv4_addr'], keys: ['ip saddr'], elements: peers, packet: pkt({ saddr: '192.168.7.7' }), member: true },
+    { name: 'holds an address inside a range element', type: ['ipv4_addr'], keys: ['ip saddr'], elements: peers, packet: pkt({ saddr: '172.16.0.5' }), member: true },
+    { name: 'holds an exact address . protocol . port concatenation', type: ['ipv4_addr', 'inet_proto', 'inet_service'], keys: ['ip saddr', 'meta l4proto', 'th dport'], elements: [['10.244.0.50', 'udp', 80], ['10.244.0.50', 6, 80]], packet: pkt(), member: true },
+    { name: 'keeps string components apart even when they contain the separator', type: ['ifname', 'ifname'], keys: ['meta iifname', 'meta oifname'], elements: [['a|b', 'c']], packet: pkt({ iif: 'a', oif: 'b|c' }), member: false },
+    { name: 'holds an exact pair of interface names', type: ['ifname', 'ifname'], keys: ['meta iifname', 'meta oifname'], elements: [['a', 'b|c'], ['a|b', 'c']], packet: pkt({ iif: 'a|b', oif: 'c' }), member: true },
+  ];
+  for (const c of setCases) {
+    it(`a set lookup ${c.name}`, () => {
+      assert.equal(evaluate(setRuleset(c.type, c.keys, c.elements), c.packet, 'input').verdict, c.member ? 'drop' : 'accept');
+    });
+  }
+
+  it('answers thousands of lookups in a 20,000-element map without scanning it each time', () => {
+    const rs = vmapRuleset([...filler(10_000, 1), ...filler(10_000, 2)]);
+    const started = performance.now();
+    for (let i = 0; i < 2000; i++) {
+      const n = (i * 7919) % 10_000;
+      assert.equal(winner(rs, to(`10.2.${n >> 8}.${n & 255}`)), 10_000 + n);
+    }
+    // A linear scan parsing every literal needs several seconds here; the index needs milliseconds.
+    assert.ok(performance.now() - started < 2000, `took ${(performance.now() - started).toFixed(0)} ms`);
   });
 });

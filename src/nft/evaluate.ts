@@ -2,7 +2,7 @@
 // the path taken (which rule matched in which chain), the verdict and the NAT applied. It covers exactly
 // the expressions in types.ts. Facts the kernel would look up (fib address types, the masquerade
 // address) are given with the packet; randomness (numgen) is injectable.
-import { cidrContains, parseCidr, tryParseIPv4 } from '../net/ipv4.ts';
+import { lastAddress, parseCidr, tryParseIPv4 } from '../net/ipv4.ts';
 import {
   NftModelError,
   type Chain, type DataType, type Hook, type KeyExpr, type MapVerdict, type Match, type NftMap, type NftSet,
@@ -92,11 +92,7 @@ function protoNumber(v: Value): number {
 type Scalar = { kind: 'ip'; v: number } | { kind: 'num'; v: number } | { kind: 'str'; v: string } | { kind: 'absent' };
 
 function selectorValue(p: Packet, s: Selector): Scalar {
-  const ip = (a: string): Scalar => {
-    const n = tryParseIPv4(a);
-    if (n === undefined) throw new NftModelError('Unsupported', `packet address '${a}' is not IPv4`);
-    return { kind: 'ip', v: n };
-  };
+  const ip = (a: string): Scalar => ({ kind: 'ip', v: packetAddress(a) });
   const port = (want: L4Proto | undefined, which: 'sport' | 'dport'): Scalar => {
     if (p.l4proto === 'icmp') return { kind: 'absent' };
     if (want !== undefined && p.l4proto !== want) return { kind: 'absent' };
@@ -129,21 +125,52 @@ function selectorValue(p: Packet, s: Selector): Scalar {
   }
 }
 
+// Parsed addresses and address literals, memoised by their text (rule literals are parsed on every
+// packet otherwise). Bounded: cleared when full. Only successful parses are remembered, so a bad literal
+// throws every time it is met, as before.
+const MEMO_MAX = 8192;
+const addressMemo = new Map<string, number>();
+const intervalMemo = new Map<string, { readonly lo: number; readonly hi: number }>();
+
+function remember<V>(memo: Map<string, V>, k: string, v: V): V {
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(k, v);
+  return v;
+}
+
+function packetAddress(a: string): number {
+  const hit = addressMemo.get(a);
+  if (hit !== undefined) return hit;
+  const n = tryParseIPv4(a);
+  if (n === undefined) throw new NftModelError('Unsupported', `packet address '${a}' is not IPv4`);
+  return remember(addressMemo, a, n);
+}
+
+/** The addresses an address literal (an address, a prefix or a range `a-b`) stands for, lo..hi inclusive. */
+function addressInterval(s: string): { readonly lo: number; readonly hi: number } {
+  const hit = intervalMemo.get(s);
+  if (hit !== undefined) return hit;
+  if (s.includes('/')) {
+    const c = parseCidr(s);
+    return remember(intervalMemo, s, { lo: c.network, hi: lastAddress(c) });
+  }
+  if (s.includes('-')) {
+    const [a, b] = s.split('-');
+    const lo = tryParseIPv4(a ?? ''), hi = tryParseIPv4(b ?? '');
+    if (lo === undefined || hi === undefined) throw new NftModelError('Unsupported', `bad address range '${s}'`);
+    return remember(intervalMemo, s, { lo, hi });
+  }
+  const n = tryParseIPv4(s);
+  if (n === undefined) throw new NftModelError('Unsupported', `'${s}' is not an IPv4 literal`);
+  return remember(intervalMemo, s, { lo: n, hi: n });
+}
+
 /** Does one literal (possibly a prefix or range) contain the packet's value? */
 function literalMatches(actual: Scalar, lit: Value, sel: Selector | DataType): boolean {
   if (actual.kind === 'absent') return false;
   if (actual.kind === 'ip') {
-    const s = String(lit);
-    if (s.includes('/')) return cidrContains(parseCidr(s), actual.v);
-    if (s.includes('-')) {
-      const [a, b] = s.split('-');
-      const lo = tryParseIPv4(a ?? ''), hi = tryParseIPv4(b ?? '');
-      if (lo === undefined || hi === undefined) throw new NftModelError('Unsupported', `bad address range '${s}'`);
-      return actual.v >= lo && actual.v <= hi;
-    }
-    const n = tryParseIPv4(s);
-    if (n === undefined) throw new NftModelError('Unsupported', `'${s}' is not an IPv4 literal`);
-    return n === actual.v;
+    const r = addressInterval(String(lit));
+    return actual.v >= r.lo && actual.v <= r.hi;
   }
   if (actual.kind === 'num') {
     if (sel === 'ip protocol' || sel === 'meta l4proto' || sel === 'inet_proto') return protoNumber(lit) === actual.v;
@@ -164,6 +191,8 @@ interface TableIndex {
   chains: Map<string, Chain>;
   sets: Map<string, NftSet>;
   maps: Map<string, NftMap>;
+  /** Base chains per hook, in table order (evaluate() sorts them across tables by priority). */
+  bases: Map<Hook, Chain[]>;
 }
 
 const indexCache = new WeakMap<Table, TableIndex>();
@@ -171,17 +200,24 @@ const indexCache = new WeakMap<Table, TableIndex>();
 function indexOf(t: Table): TableIndex {
   let ix = indexCache.get(t);
   if (ix === undefined) {
+    const bases = new Map<Hook, Chain[]>();
+    for (const c of t.chains) {
+      if (c.base === undefined) continue;
+      const list = bases.get(c.base.hook);
+      if (list === undefined) bases.set(c.base.hook, [c]); else list.push(c);
+    }
     ix = {
       chains: new Map(t.chains.map((c) => [c.name, c])),
       sets: new Map(t.sets.map((s) => [s.name, s])),
       maps: new Map(t.maps.map((m) => [m.name, m])),
+      bases,
     };
     indexCache.set(t, ix);
   }
   return ix;
 }
 
-function elementMatches(actual: readonly Scalar[], key: readonly Value[], types: readonly DataType[]): boolean {
+function elementMatches(actual: readonly Scalar[], key: readonly Value[], types: readonly (DataType | Selector)[]): boolean {
   if (key.length !== actual.length) return false;
   for (let i = 0; i < key.length; i++) {
     const a = actual[i], k = key[i], t = types[i];
@@ -189,6 +225,107 @@ function elementMatches(actual: readonly Scalar[], key: readonly Value[], types:
     if (!literalMatches(a, k, t)) return false;
   }
   return true;
+}
+
+// Exact-match index of set/map elements. The element lists are immutable, so an index is built once per
+// list (and per shape of lookup key) and cached by the owning object. A component is normalised the way
+// literalMatches compares it: an address to its number, a protocol name to its number, a port or mark to
+// its number, a string as is. An element is indexed when every component is a single value that normalises
+// cleanly; the others (prefixes, ranges, anything literalMatches would reject) stay in a fallback list that
+// is scanned with literalMatches itself. A lookup takes the first exact element with the packet's key and
+// scans only the fallback elements that precede it, so the first matching element in list order wins (and
+// errors are thrown) exactly as a linear scan would.
+
+interface ElementIndex {
+  /** Normalised key -> index of the first element with that exact key. */
+  readonly exact: Map<string, number>;
+  /** Indexes (ascending) of elements that need literalMatches. */
+  readonly fallback: readonly number[];
+}
+
+type KeyedElement = { readonly key: readonly Value[] };
+
+const PROTO_TYPES: ReadonlySet<string> = new Set(['ip protocol', 'meta l4proto', 'inet_proto']);
+const PORT_RANGE = /^\d+-\d+$/;
+
+/** Normalised form of a literal compared with a packet value of this kind, or undefined when it is not a single value. */
+function normalisedLiteral(lit: Value, kind: Scalar['kind'], type: DataType | Selector): string | undefined {
+  switch (kind) {
+    case 'ip': {
+      const s = String(lit);
+      if (s.includes('/') || s.includes('-')) return undefined;
+      const n = tryParseIPv4(s);
+      return n === undefined ? undefined : String(n);
+    }
+    case 'num': {
+      let n: number;
+      if (PROTO_TYPES.has(type)) {
+        const p: unknown = typeof lit === 'number' ? lit : PROTO_NUM[lit];
+        if (typeof p !== 'number') return undefined;
+        n = p;
+      } else {
+        if (typeof lit === 'string' && PORT_RANGE.test(lit)) return undefined;
+        n = Number(lit);
+      }
+      return Number.isNaN(n) ? undefined : String(n);
+    }
+    case 'str': return strComponent(String(lit));
+    case 'absent': return undefined;
+  }
+}
+
+/** Length-prefixed, so a string holding the separator cannot make two different keys collide. */
+function strComponent(s: string): string {
+  return `${s.length}:${s}`;
+}
+
+function normalisedActual(actual: readonly Scalar[]): string {
+  let out = '';
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i] as Scalar;
+    if (i > 0) out += '|';
+    out += a.kind === 'str' ? strComponent(a.v) : a.kind === 'absent' ? '' : String(a.v);
+  }
+  return out;
+}
+
+function buildElementIndex(elements: readonly KeyedElement[], types: readonly (DataType | Selector)[], kinds: readonly Scalar['kind'][]): ElementIndex {
+  const exact = new Map<string, number>();
+  const fallback: number[] = [];
+  for (let e = 0; e < elements.length; e++) {
+    const key = (elements[e] as KeyedElement).key;
+    if (key.length !== kinds.length) continue; // never matches (elementMatches checks the length first)
+    let norm = '';
+    for (let i = 0; i < key.length; i++) {
+      const t = types[i];
+      const c = t === undefined ? undefined : normalisedLiteral(key[i] as Value, kinds[i] as Scalar['kind'], t);
+      if (c === undefined) { fallback.push(e); break; }
+      norm += i > 0 ? `|${c}` : c;
+      if (i === key.length - 1 && !exact.has(norm)) exact.set(norm, e);
+    }
+  }
+  return { exact, fallback };
+}
+
+const elementIndexCache = new WeakMap<object, Map<string, ElementIndex>>();
+
+/**
+ * Index of the first element of `elements` matching the packet values `actual` (none absent), or -1;
+ * the same answer as scanning with elementMatches. `owner` is the immutable object holding the list
+ * (a set, a map, an inline vmap) and keys the cache.
+ */
+function firstMatchingElement(owner: object, elements: readonly KeyedElement[], types: readonly (DataType | Selector)[], actual: readonly Scalar[]): number {
+  let byShape = elementIndexCache.get(owner);
+  if (byShape === undefined) { byShape = new Map(); elementIndexCache.set(owner, byShape); }
+  const shape = actual.map((a) => a.kind).join(',');
+  let ix = byShape.get(shape);
+  if (ix === undefined) { ix = buildElementIndex(elements, types, actual.map((a) => a.kind)); byShape.set(shape, ix); }
+  const hit = ix.exact.get(normalisedActual(actual)) ?? elements.length;
+  for (const e of ix.fallback) {
+    if (e >= hit) break;
+    if (elementMatches(actual, (elements[e] as KeyedElement).key, types)) return e;
+  }
+  return hit < elements.length ? hit : -1;
 }
 
 /** Normalised lookup key for dynamic sets (so `update` and lookups agree). */
@@ -219,7 +356,7 @@ class Walker {
   private lookupSetMember(name: string, actual: readonly Scalar[]): boolean {
     const set = this.ix.sets.get(name);
     if (set === undefined) throw new NftModelError('UnknownSet', `set @${name} does not exist in table ${this.t.name}`);
-    if (set.elements.some((e) => elementMatches(actual, e.key, set.type))) return true;
+    if (firstMatchingElement(set, set.elements, set.type, actual) >= 0) return true;
     const dyn = this.opts.dynamicSets?.get(`${this.t.family} ${this.t.name} ${name}`);
     const exp = dyn?.get(dynKey(actual));
     return exp !== undefined && exp > (this.opts.now ?? 0);
@@ -263,20 +400,14 @@ class Walker {
     if (actual.some((a) => a.kind === 'absent')) return undefined;
     if (v.kind === 'vmap-inline') {
       const types = v.key.map((k): DataType | Selector => (typeof k === 'string' ? k : 'inet_service'));
-      for (const e of v.entries) {
-        if (e.key.length === actual.length && e.key.every((kv, i) => { const a = actual[i], t = types[i]; return a !== undefined && t !== undefined && literalMatches(a, kv, t as Selector); })) {
-          return { verdict: e.verdict, key };
-        }
-      }
-      return undefined;
+      const e = v.entries[firstMatchingElement(v, v.entries, types, actual)];
+      return e === undefined ? undefined : { verdict: e.verdict, key };
     }
     const map = this.ix.maps.get(v.map);
     if (map === undefined) throw new NftModelError('UnknownSet', `map @${v.map} does not exist in table ${this.t.name}`);
     if (map.valueType !== 'verdict') throw new NftModelError('InvalidRule', `map @${v.map} is not a verdict map`);
-    for (const e of map.elements) {
-      if (elementMatches(actual, e.key, map.type)) return { verdict: e.value as MapVerdict, key };
-    }
-    return undefined;
+    const e = map.elements[firstMatchingElement(map, map.elements, map.type, actual)];
+    return e === undefined ? undefined : { verdict: e.value as MapVerdict, key };
   }
 
   private runStatements(rule: Rule, chain: string, idx: number, natDone: { v: boolean }): 'accept' | undefined {
@@ -405,8 +536,9 @@ function familyMatches(f: string): boolean {
 }
 
 /**
- * Walks `packet` through every base chain on `hook` (all `ip` and `inet` tables), lowest priority first
- * (ties: table order). `accept` ends one base chain and the next one runs; `drop`/`reject` end the hook.
+ * Walks `packet` through every base chain on `hook` (all `ip` and `inet` tables), lowest priority first.
+ * Ties run as the kernel runs them: the chain registered last first. The ruleset's table (and chain) order is
+ * taken as the order they were loaded in, as `nft -f` of the rendered ruleset loads them. `accept` ends one base chain and the next one runs; `drop`/`reject` end the hook.
  * NAT chains see only packets with ct state new, and after one NAT chain made a binding of a kind, the
  * later NAT chains on the same hook are skipped, as in the kernel.
  */
@@ -415,9 +547,9 @@ export function evaluate(ruleset: Ruleset, packet: Packet, hook: Hook, opts: Eva
   let order = 0;
   for (const t of ruleset.tables) {
     if (!familyMatches(t.family)) continue;
-    for (const c of t.chains) if (c.base?.hook === hook) bases.push({ t, c, order: order++ });
+    for (const c of indexOf(t).bases.get(hook) ?? []) bases.push({ t, c, order: order++ });
   }
-  bases.sort((a, b) => (a.c.base?.priority ?? 0) - (b.c.base?.priority ?? 0) || a.order - b.order);
+  bases.sort((a, b) => (a.c.base?.priority ?? 0) - (b.c.base?.priority ?? 0) || b.order - a.order);
   const path: TraceStep[] = [];
   const logs: string[] = [];
   const nat: NatApplied[] = [];
