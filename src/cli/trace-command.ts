@@ -8,6 +8,7 @@ import { offlineCluster } from '../model/offline-cluster.ts';
 import { parseTraceSource, parseTraceTarget } from '../model/flow-text.ts';
 import { renderTrace } from '../model/render-trace.ts';
 import { ModelError, type ClusterSnapshot, type FlowSpec, type Trace } from '../model/types.ts';
+import { liveTrace, renderLive } from '../trace/live-trace.ts';
 import { readLiveSnapshot } from '../trace/live-snapshot.ts';
 import { CliError, stringOpt, type Command } from './command.ts';
 import { loadDocuments, manifestFiles } from './manifests.ts';
@@ -72,7 +73,7 @@ export function traceOrFail(model: ClusterModel, flow: FlowSpec): Trace {
 export const traceCommand: Command = {
   name: 'trace',
   summary: 'follow one flow hop by hop through the data plane (DNS, routes, veths, bridges, nftables, policies, NAT)',
-  usage: 'trace FROM TO [--name CLUSTER | -f DIR_OR_FILES [--nodes N] [--backend host-gw|vxlan]] [--protocol TCP|UDP] [--port P] [--endpoint IP] [--via-node NODE] [-o text|json] [--verbose] [--live]\n' +
+  usage: 'trace FROM TO [--name CLUSTER | -f DIR_OR_FILES [--nodes N] [--backend host-gw|vxlan]] [--protocol TCP|UDP] [--port P] [--endpoint IP] [--via-node NODE] [-o text|json] [--verbose] [--live]\n  exit: 0, or 1 when --live finds the kernel disagreeing with the model\n' +
     '  FROM: ns/pod | node/NAME | external     TO: URL | host:port | Service name | IP[:port] | ns/pod:port',
   options: {
     name: { type: 'string', help: 'cluster name', default: 'flatnet' },
@@ -85,13 +86,24 @@ export const traceCommand: Command = {
     'via-node': { type: 'string', help: 'for ECMP routes (LoadBalancer IPs from external): the node the flow hashes to' },
     output: { type: 'string', short: 'o', help: 'text or json', default: 'text' },
     verbose: { type: 'boolean', help: 'show every rule matched, not only the deciding ones', default: false },
+    live: { type: 'boolean', help: 'also send the real packet in the lab with nftables tracing and compare the kernel\'s trace with the model (exit 1 on disagreement)', default: false },
   },
   async run(values, positionals) {
     const output = stringOpt(values, 'output') ?? 'text';
     if (output !== 'text' && output !== 'json') throw new CliError(`-o ${output}: use text or json`, 2);
     const flow = flowFromArgs(values, positionals);
+    const live = values['live'] === true;
+    if (live && stringOpt(values, 'filename') !== undefined) throw new CliError('--live needs a running cluster (--name), not manifests (-f)', 2);
     const { snapshot, notes } = await loadSnapshot(values);
     const model = ClusterModel.build(snapshot);
+    if (live) {
+      if (process.getuid?.() !== 0) throw new CliError('--live sends packets inside the lab\'s namespaces: run as root', 1);
+      traceOrFail(model, flow);
+      const result = await liveTrace(model, flow);
+      if (output === 'json') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else process.stdout.write(renderTrace(result.trace, { verbose: values['verbose'] === true }) + '\n' + renderLive(result) + '\n');
+      return result.agree ? 0 : 1;
+    }
     const traced = traceOrFail(model, flow);
     const trace = notes.length > 0 ? { ...traced, notes: [...traced.notes, ...notes] } : traced;
     if (output === 'json') process.stdout.write(JSON.stringify(trace, null, 2) + '\n');

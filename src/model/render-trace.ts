@@ -22,7 +22,9 @@ function hopLines(h: Hop, n: number, opts: RenderOptions): string[] {
   const lines = [head, `       ${h.summary}`];
   if (h.kind !== 'dns') lines.push(`       packet ${h.packet.protocol} ${fmt(h.packet.src)} -> ${fmt(h.packet.dst)}${h.outer !== undefined ? `  (outer UDP ${h.outer.src} -> ${h.outer.dst}:${h.outer.udpPort} VNI ${h.outer.vni})` : ''}`);
   const rules = h.rules ?? [];
-  const shown = opts.verbose === true ? rules : rules.filter((r) => r.action !== 'match' || r.detail !== 'continue').slice(-6);
+  const deciding = (r: (typeof rules)[number]): boolean =>
+    r.index >= 0 ? r.action !== 'match' || r.detail !== 'continue' : r.action === 'policy' && r.detail !== 'accept';
+  const shown = opts.verbose === true ? rules : rules.filter(deciding).slice(-6);
   if (h.kind === 'netfilter' || h.kind === 'policy') {
     for (const r of shown) lines.push(`         ${r.family} ${r.table} ${r.chain}[${r.index}]: ${r.text}`);
     if (opts.verbose !== true && shown.length < rules.length) lines.push(`         (${rules.length - shown.length} more; --verbose shows every rule)`);

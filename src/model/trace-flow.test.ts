@@ -206,6 +206,7 @@ describe('the data-plane model', () => {
     assert.equal(last(t)?.where, 'pod shop/backend-2');
     const choices = t.hops.find((h) => h.kind === 'service')?.service?.choices ?? [];
     assert.deepEqual(choices.filter((c) => c.chosen).map((c) => c.pod), ['shop/backend-2']);
+    assert.equal(t.hops[0]?.kind, 'dns', 'the name resolution stays at the head of the pinned trace');
   });
 
   it('uses the flannel.1 address as the source of a node\'s own traffic to a pod on another node under VXLAN', () => {

@@ -111,8 +111,6 @@ function ruleHits(model: ClusterModel, node: NodeInfo, result: EvalResult): Rule
   const rs = model.ruleset(node.name);
   const out: RuleHit[] = [];
   for (const step of result.path) {
-    if (step.action === 'end-of-chain' || step.action === 'skip-nat-chain') continue;
-    if (step.action === 'policy' && step.detail === 'accept') continue;
     const table = rs.tables.find((t) => t.name === step.table && t.family === step.family);
     const rule: Rule | undefined = step.rule >= 0 ? findChain(table, step.chain)?.rules[step.rule] : undefined;
     let text = step.action === 'policy' ? `policy ${step.detail}` : '';
@@ -155,7 +153,7 @@ function runHook(run: Run, node: NodeInfo, hook: Hook, pkt: Pkt, iif: string | u
 }
 
 function hookSummary(hook: Hook, o: HookOutcome, hits: readonly RuleHit[]): string {
-  const decisive = hits.filter((h) => h.action !== 'policy');
+  const decisive = hits.filter((h) => h.index >= 0);
   const chains = [...new Set(decisive.map((h) => `${h.table}/${h.chain}`))];
   const nat = o.nat.map((n) => `${n.kind} ${fmt(n.from)} -> ${fmt(n.to)}`).join(', ');
   const what = o.verdict === 'accept' ? (nat !== '' ? nat : 'accept') : o.verdict;
@@ -174,9 +172,10 @@ function netfilterHop(run: Run, node: NodeInfo, hook: Hook, o: HookOutcome, iif:
 }
 
 function lastDecision(model: ClusterModel, node: NodeInfo, o: HookOutcome): string {
-  const hits = ruleHits(model, node, o.result);
+  const hits = ruleHits(model, node, o.result).filter((h) => h.index >= 0 || h.action === 'policy');
   const last = hits[hits.length - 1];
   if (last === undefined) return 'a chain policy';
+  if (last.index < 0) return `${last.family} ${last.table} ${last.chain} ${last.text}`;
   return `${last.family} ${last.table} ${last.chain} rule ${last.index}${last.comment !== undefined ? ` (${last.comment})` : ''}`;
 }
 
@@ -777,12 +776,14 @@ export function traceFlow(model: ClusterModel, flow: FlowSpec): Trace {
   }
   const dst = { ip: dstIP, port };
   // Pin the endpoint the user asked for: find the draw that picks it by walking once per candidate.
+  const resolution = [...main.hops];
   let verdict = walk(main, flow.from, dst, protocol, sport);
   if (flow.endpoint !== undefined) {
     const want = flow.endpoint;
     const matching = main.pendingChoices.find((p) => p.choice.endpoint === want || p.choice.endpoint.startsWith(`${want}:`));
     if (matching !== undefined) {
       const pinned = newRun(model, false, new Map([[matching.pickKey, matching.r]]), flow.ecmpNode, flow.endpoint);
+      pinned.hops.push(...resolution);
       verdict = walk(pinned, flow.from, dst, protocol, sport);
       return finish(model, pinned, flow, header, dst, verdict, notes, protocol, sport);
     }
