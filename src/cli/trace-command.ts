@@ -50,10 +50,12 @@ export function flowFromArgs(values: Record<string, string | boolean | undefined
   if (portText !== undefined && (!/^\d+$/.test(portText) || (port ?? 0) < 1 || (port ?? 0) > 65535)) throw new CliError(`--port ${portText}: must be 1-65535`, 2);
   const endpoint = stringOpt(values, 'endpoint');
   const via = stringOpt(values, 'via-node');
+  const hostHeader = stringOpt(values, 'host-header');
   try {
     return {
       from: parseTraceSource(fromText), to: parseTraceTarget(toText), protocol,
       ...(port !== undefined ? { port } : {}), ...(endpoint !== undefined ? { endpoint } : {}), ...(via !== undefined ? { ecmpNode: via } : {}),
+      ...(hostHeader !== undefined ? { httpHost: hostHeader } : {}),
     };
   } catch (e) {
     if (e instanceof ModelError) throw new CliError(e.message, 2, { cause: e });
@@ -73,7 +75,7 @@ export function traceOrFail(model: ClusterModel, flow: FlowSpec): Trace {
 export const traceCommand: Command = {
   name: 'trace',
   summary: 'follow one flow hop by hop through the data plane (DNS, routes, veths, bridges, nftables, policies, NAT)',
-  usage: 'trace FROM TO [--name CLUSTER | -f DIR_OR_FILES [--nodes N] [--backend host-gw|vxlan]] [--protocol TCP|UDP] [--port P] [--endpoint IP] [--via-node NODE] [-o text|json] [--verbose] [--live]\n  exit: 0, or 1 when --live finds the kernel disagreeing with the model\n' +
+  usage: 'trace FROM TO [--name CLUSTER | -f DIR_OR_FILES [--nodes N] [--backend host-gw|vxlan]] [--protocol TCP|UDP] [--port P] [--endpoint IP] [--via-node NODE] [--host-header HOST] [-o text|json] [--verbose] [--live]\n  exit: 0, or 1 when --live finds the kernel disagreeing with the model\n' +
     '  FROM: ns/pod | node/NAME | external     TO: URL | host:port | Service name | IP[:port] | ns/pod:port',
   options: {
     name: { type: 'string', help: 'cluster name', default: 'flatnet' },
@@ -83,6 +85,7 @@ export const traceCommand: Command = {
     protocol: { type: 'string', help: 'TCP or UDP', default: 'TCP' },
     port: { type: 'string', help: 'destination port (default: from TO, else 80, 443 for https)' },
     endpoint: { type: 'string', help: 'follow this Service endpoint (IP or IP:port) instead of the first' },
+    'host-header': { type: 'string', help: 'HTTP Host header for a URL target (what an Ingress routes on); default the URL\'s host' },
     'via-node': { type: 'string', help: 'for ECMP routes (LoadBalancer IPs from external): the node the flow hashes to' },
     output: { type: 'string', short: 'o', help: 'text or json', default: 'text' },
     verbose: { type: 'boolean', help: 'show every rule matched, not only the deciding ones', default: false },

@@ -8,6 +8,8 @@ import { ClusterZone } from '../dns/core/cluster-zone.ts';
 import { EXTERNAL_ZONE, externalZoneRecords } from '../dns/core/external-zone.ts';
 import { StaticZone } from '../dns/core/static-zone.ts';
 import { extNetns, labNetns, nodeNetns, podNetns, podShortId } from '../lab/core/names.ts';
+import { FLATNET_CLASS, FLATNET_CONTROLLER } from '../ingress/core/ingress-class.ts';
+import { buildRoutingTable, type RoutingTable } from '../ingress/core/routing-table.ts';
 import { vtepAddress } from '../lab/core/routes.ts';
 import { clusterDNSServiceIP } from '../net/allocators.ts';
 import { cidrContains, formatIPv4, nthAddress, parseCidr, prefixMask, tryParseIPv4, type Cidr } from '../net/ipv4.ts';
@@ -117,6 +119,7 @@ export class ClusterModel {
   private policyState: { model: PolicyModel; compiled: CompiledPolicies } | undefined;
   private zoneState: ClusterZone | undefined;
   private externalZoneState: StaticZone | undefined;
+  private ingressState: RoutingTable | undefined;
 
   private constructor(s: ClusterSnapshot) {
     this.snapshot = s;
@@ -374,6 +377,17 @@ export class ClusterModel {
       this.externalZoneState = new StaticZone({ origin, records: externalZoneRecords(origin, this.externalIP) });
     }
     return this.externalZoneState;
+  }
+
+  /** The flatnet Ingress controller's routing table, built by its own pure core from this snapshot. */
+  ingressTable(): RoutingTable {
+    if (this.ingressState === undefined) {
+      this.ingressState = buildRoutingTable({
+        ingresses: this.snapshot.ingresses ?? [], ingressClasses: this.snapshot.ingressClasses ?? [],
+        services: this.snapshot.services, endpointSlices: this.snapshot.endpointSlices, secrets: [],
+      }, { controllerName: FLATNET_CONTROLLER, className: FLATNET_CLASS }).table;
+    }
+    return this.ingressState;
   }
 
   // ------------------------------------------------------------------------------- names

@@ -41,6 +41,7 @@ export function renderTrace(t: Trace, opts: RenderOptions = {}): string {
   const out: string[] = [`trace ${t.flow.from} -> ${t.flow.to} (${t.flow.protocol}/${t.flow.port})${t.destination !== undefined ? ` = ${fmt(t.destination)}` : ''}`, ''];
   t.hops.forEach((h, i) => out.push(...hopLines(h, i + 1, opts)));
   out.push('', `verdict: ${t.verdict.outcome.toUpperCase()}: ${t.verdict.reason}${t.verdict.decidedBy !== undefined ? `\n         decided by ${t.verdict.decidedBy}` : ''}`);
+  if (t.http !== undefined) out.push(`http:    ${t.http.forwarded ? 'FORWARDED' : `${t.http.status ?? ''}`}: ${t.http.reason}`);
   const possible = possibleOutcomes(t);
   if (possible.length > 1) out.push(`         other endpoint or ECMP choices may end as: ${possible.filter((o) => o !== t.verdict.outcome).join(', ')}`);
   if (t.reply.length > 0) {

@@ -6,6 +6,8 @@
 // source-address selection, br_netfilter for bridged frames, VXLAN encapsulation, local delivery. Pure.
 import { RRType } from '../dns/core/dns-types.ts';
 import type { ResourceRecord } from '../dns/core/dns-types.ts';
+import { requestPathOf } from '../ingress/core/match.ts';
+import { matchRoute } from '../ingress/core/routing-table.ts';
 import { labPortName, NODE_UPLINK, POD_BRIDGE, UNDERLAY_BRIDGE, VXLAN_DEVICE, VXLAN_PORT, VXLAN_VNI } from '../lab/core/names.ts';
 import { tryParseIPv4 } from '../net/ipv4.ts';
 import { evaluateConnection } from '../netpol/core/evaluate.ts';
@@ -19,7 +21,7 @@ import { podResolvConf } from '../runtime/core/dns-files.ts';
 import type { ClusterModel, NodeInfo, PodInfo } from './cluster-model.ts';
 import {
   ModelError,
-  type Addr, type EndpointChoice, type FlowSpec, type Hop, type NatView, type Outcome, type PacketView, type PolicyView,
+  type Addr, type EndpointChoice, type FlowSpec, type Hop, type IngressView, type NatView, type Outcome, type PacketView, type PolicyView,
   type RuleHit, type ServiceHit, type Trace, type TraceProtocol, type TraceSource, type TraceTarget, type Verdict,
 } from './types.ts';
 
@@ -676,6 +678,49 @@ function resolveOutside(run: Run, where: string, host: string): Resolved {
   return ip !== undefined ? { ip } : { verdict: stop('unresolved', `${name} does not resolve outside the cluster (nodes and the external side do not use cluster DNS; use an IP, or trace from a pod)`) };
 }
 
+// ------------------------------------------------------------------------------------- Ingress (L7)
+
+const INGRESS_IMAGE = 'flatnet.dev/ingress-controller';
+
+/**
+ * An HTTP(S) request that reached the Ingress controller: route it as the controller's own core does, then
+ * follow the controller's second connection to the backend endpoint it opens (first in round-robin order).
+ */
+function ingressLeg(run: Run, controller: PodInfo, target: TraceTarget, httpHost: string | undefined): Trace['http'] {
+  if (target.kind === 'pod' || target.scheme === undefined) return undefined;
+  if (!(controller.object.spec?.containers ?? []).some((c) => (c.image ?? '').startsWith(INGRESS_IMAGE))) return undefined;
+  const host = httpHost ?? (target.kind === 'name' ? target.host : target.ip);
+  const path = requestPathOf(target.path ?? '/');
+  const m = matchRoute(run.model.ingressTable(), host, path);
+  const at = { where: podWhere(controller), netns: controller.netns };
+  const base = { host, path };
+  const answer = (status: number, reason: string, extra: Partial<IngressView> = {}): Trace['http'] => {
+    push(run, () => ({ kind: 'ingress', ...at, packet: { protocol: 'TCP', src: { ip: controller.ip }, dst: { ip: controller.ip } },
+      ingress: { ...base, endpoints: [], status, reason, ...extra }, summary: `Ingress controller answers ${status} itself: ${reason}` }));
+    return { forwarded: false, status, reason };
+  };
+  if (m === undefined) return answer(404, `no Ingress rule matches host "${host}" and path "${path}", and there is no default backend`);
+  const ingress = `${m.ingress.namespace}/${m.ingress.name}`;
+  const rule = m.route !== undefined ? `host ${m.route.host === '' ? '*' : m.route.host} path ${m.route.path} (${m.route.pathType})` : 'default backend';
+  const backend = `${m.backend.namespace}/${m.backend.service}:${m.backend.port}`;
+  const endpoints = m.backend.endpoints.map((e) => `${e.ip}:${e.port}`);
+  if (m.sslRedirect && target.scheme === 'http') return answer(308, `Ingress ${ingress} redirects plain HTTP to HTTPS`, { ingress, rule, backend, endpoints });
+  const first = m.backend.endpoints[0];
+  if (m.backend.problem !== undefined || first === undefined) {
+    return answer(503, m.backend.problem?.message ?? `Service ${m.backend.namespace}/${m.backend.service} has no ready endpoints`, { ingress, rule, backend, endpoints });
+  }
+  push(run, () => ({ kind: 'ingress', ...at, packet: { protocol: 'TCP', src: { ip: controller.ip }, dst: { ip: first.ip, port: first.port } },
+    ingress: { ...base, ingress, rule, backend, endpoints, reason: 'forwarded' },
+    summary: `Ingress controller: Host ${host} path ${path} matches Ingress ${ingress} ${rule} -> ${backend}; opens a new connection to endpoint ${first.ip}:${first.port}` +
+      `${endpoints.length > 1 ? ` (round-robin over ${endpoints.join(', ')})` : ''}` }));
+  const saved = run.segments.length;
+  const leg = walk(run, { kind: 'pod', namespace: controller.namespace, name: controller.name }, { ip: first.ip, port: first.port }, 'TCP', DEFAULT_SOURCE_PORT + 2);
+  run.segments.length = saved;
+  if (leg.outcome === 'delivered') return { forwarded: true, reason: `forwarded by Ingress ${ingress} to ${backend} (${first.ip}:${first.port}): the backend answers` };
+  const status = leg.outcome === 'dropped' ? 504 : 502;
+  return { forwarded: false, status, reason: `the backend leg to ${first.ip}:${first.port} is ${leg.outcome} (${leg.reason}): the controller answers ${status}` };
+}
+
 // ------------------------------------------------------------------------------------- driver
 
 function newRun(model: ClusterModel, quiet: boolean, picks: Map<string, number>, ecmpNode: string | undefined, endpointPref: string | undefined): Run {
@@ -809,5 +854,8 @@ function finish(model: ClusterModel, run: Run, flow: FlowSpec, header: Trace['fl
     e.entry.outcome = walk(alt, flow.from, full, protocol, sport).outcome;
   }
   const replies = verdict.outcome === 'delivered' ? replyHops(run.segments) : [];
-  return { flow: header, destination: dst, hops: run.hops, verdict, reply: replies, notes: [...notes, ...run.notes] };
+  let http: Trace['http'];
+  const reached = verdict.outcome === 'delivered' ? run.model.podByIP(run.hops.filter((h) => h.kind === 'deliver').at(-1)?.packet.dst.ip ?? '') : undefined;
+  if (reached !== undefined) http = ingressLeg(run, reached, flow.to, flow.httpHost);
+  return { flow: header, destination: dst, hops: run.hops, verdict, reply: replies, ...(http !== undefined ? { http } : {}), notes: [...notes, ...run.notes] };
 }

@@ -75,6 +75,8 @@ export interface FlowSpec {
   readonly endpoint?: string;
   /** Which next hop an ECMP route takes (a node name); default the first. */
   readonly ecmpNode?: string;
+  /** The HTTP Host header for a URL target (default the URL's host): what an Ingress routes on. */
+  readonly httpHost?: string;
 }
 
 export interface Addr { readonly ip: string; readonly port?: number }
@@ -115,6 +117,8 @@ export type HopKind =
   | 'decap'
   /** The packet reaches its destination's socket. */
   | 'deliver'
+  /** An L7 proxy (the Ingress controller) routes the HTTP request and opens a second connection. */
+  | 'ingress'
   /** The packet ends here: dropped, rejected, unroutable. */
   | 'stop';
 
@@ -177,6 +181,21 @@ export interface PolicyView {
   readonly reasons: readonly string[];
 }
 
+export interface IngressView {
+  readonly host: string;
+  readonly path: string;
+  /** `namespace/name` of the Ingress that matched, and its rule (host + path + pathType), or the default backend. */
+  readonly ingress?: string;
+  readonly rule?: string;
+  /** `namespace/service:port`. */
+  readonly backend?: string;
+  /** Ready endpoints of the backend the controller balances over (round-robin). */
+  readonly endpoints: readonly string[];
+  /** The HTTP status the controller answers with when it cannot forward (404, 308, 503), else undefined. */
+  readonly status?: number;
+  readonly reason: string;
+}
+
 export interface Hop {
   readonly kind: HopKind;
   /** Human place: `pod default/frontend-1`, `node node-2`, `external`, `underlay`. */
@@ -195,6 +214,8 @@ export interface Hop {
   readonly nat?: readonly NatView[];
   readonly service?: ServiceHit;
   readonly policy?: PolicyView;
+  /** The Ingress controller's decision for an HTTP request (kind 'ingress'). */
+  readonly ingress?: IngressView;
   /** Equal-cost next hops of a multipath route (the external side's route to the LB pool), with the outcome of each. */
   readonly ecmp?: readonly { readonly node: string; readonly via: string; readonly outcome: Outcome; readonly chosen: boolean }[];
   readonly dns?: { readonly query: string; readonly rcode: string; readonly answers: readonly string[]; readonly server: string };
@@ -234,6 +255,18 @@ export interface Trace {
   readonly verdict: Verdict;
   /** The way back for a delivered (or refused/rejected) flow: replies, with NAT undone by conntrack. */
   readonly reply: readonly Hop[];
+  /**
+   * For an HTTP(S) URL that reached an Ingress controller: whether the request reaches a backend, or which
+   * status the controller answers itself (404 no rule, 308 HTTPS redirect, 503 no endpoints, 502/504 the
+   * backend leg failed).
+   */
+  readonly http?: {
+    /** The controller forwarded the request and the backend leg was delivered: the backend answers. */
+    readonly forwarded: boolean;
+    /** The status the controller answers with itself (404, 308, 503, 502, 504), when it does. */
+    readonly status?: number;
+    readonly reason: string;
+  };
   /** Things the user should know (a symbolic veth name offline, iptables mode walked as nftables...). */
   readonly notes: readonly string[];
 }

@@ -28,6 +28,8 @@ export interface LiveTrace {
   /** The model's trace, walked with the kernel's own choices (endpoint, ECMP next hop). */
   readonly trace: Trace;
   readonly kernel: { readonly result: ProbeResult['result']; readonly sourcePort: number; readonly error?: string; readonly ms: number; readonly endpoint?: string; readonly viaNode?: string };
+  /** For a URL that reached the Ingress controller: what curl got, against the model's expectation. */
+  readonly http?: { readonly status: number; readonly fromController: boolean; readonly agree: boolean };
   readonly dns?: { readonly name: string; readonly model: readonly string[]; readonly kernel: readonly string[]; readonly agree: boolean };
   readonly namespaces: readonly NamespaceComparison[];
   /** The client saw what the model's verdict implies. */
@@ -86,6 +88,8 @@ function kernelEndpoint(events: readonly KernelTraceEvent[]): string | undefined
 function hopsByNetns(trace: Trace): Map<string, Hop[]> {
   const out = new Map<string, Hop[]>();
   for (const h of trace.hops) {
+    // The Ingress controller's own connection to the backend is another flow (another source port).
+    if (h.kind === 'ingress') break;
     if (h.kind !== 'netfilter' || h.netns === undefined) continue;
     const list = out.get(h.netns) ?? [];
     list.push(h);
@@ -102,6 +106,20 @@ async function resolveInPod(netns: string, name: string): Promise<string[]> {
   const r = await execIn(netns, 'getent', ['ahostsv4', name], { timeoutMs: 8000 });
   if (r.code !== 0) return [];
   return [...new Set(r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x)))].sort();
+}
+
+/** One real HTTP request from the source namespace (curl), connecting to the model's destination address. */
+async function httpRequest(netns: string, flow: FlowSpec, dst: { ip: string; port?: number }): Promise<{ status: number; fromController: boolean }> {
+  const t = flow.to;
+  if (t.kind === 'pod' || t.scheme === undefined) return { status: 0, fromController: false };
+  const host = flow.httpHost ?? (t.kind === 'name' ? t.host : t.ip);
+  const port = dst.port ?? (t.scheme === 'https' ? 443 : 80);
+  const url = `${t.scheme}://${host}:${port}${t.path ?? '/'}`;
+  const args = ['-s', '-k', '-o', '/dev/null', '-D', '-', '--max-time', '5', '--resolve', `${host}:${port}:${dst.ip}`, url];
+  const r = await execIn(netns, 'curl', args, { timeoutMs: 10_000 });
+  const lines = r.stdout.split(/\r?\n/);
+  const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0);
+  return { status, fromController: lines.some((l) => /^x-flatnet-ingress:/i.test(l)) };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -184,6 +202,12 @@ export async function liveTrace(model: ClusterModel, flow: FlowSpec, opts: { tim
     dns = { name: flow.to.host, model: modelAnswers, kernel: kernelAnswers, agree: JSON.stringify(modelAnswers) === JSON.stringify(kernelAnswers) };
   }
 
+  let http: LiveTrace['http'];
+  if (trace.http !== undefined) {
+    const got = await httpRequest(src, flow, dst);
+    const agree = trace.http.forwarded ? got.status !== 0 && !got.fromController : got.status === trace.http.status;
+    http = { ...got, agree };
+  }
   const expected = clientResult(trace.verdict.outcome);
   const resultAgrees = expected === p.result || (expected === 'unreachable' && (p.result === 'error' || p.result === 'refused'));
   const pathAgrees = comparisons.every((c) => c.agree);
@@ -196,10 +220,11 @@ export async function liveTrace(model: ClusterModel, flow: FlowSpec, opts: { tim
     trace,
     kernel: { result: p.result, sourcePort, ...(p.error !== undefined ? { error: p.error } : {}), ms: p.ms, ...(endpoint !== undefined ? { endpoint } : {}), ...(viaNode !== undefined ? { viaNode } : {}) },
     ...(dns !== undefined ? { dns } : {}),
+    ...(http !== undefined ? { http } : {}),
     namespaces: comparisons,
     resultAgrees,
     ...(listenerMismatch !== undefined ? { listenerMismatch } : {}),
-    agree: resultAgrees && pathAgrees && (dns?.agree ?? true),
+    agree: resultAgrees && pathAgrees && (dns?.agree ?? true) && (http?.agree ?? true),
   };
 }
 
@@ -209,6 +234,10 @@ export function renderLive(l: LiveTrace): string {
   if (l.kernel.endpoint !== undefined) out.push(`  the kernel picked endpoint ${l.kernel.endpoint}; the model above follows the same endpoint`);
   if (l.kernel.viaNode !== undefined) out.push(`  the ECMP route sent this flow to ${l.kernel.viaNode}; the model above follows the same node`);
   if (l.dns !== undefined) out.push(`  DNS: the pod's resolver answers ${l.dns.kernel.join(', ') || 'nothing'}; the model ${l.dns.model.join(', ') || 'nothing'} -> ${l.dns.agree ? 'agree' : 'DISAGREE'}`);
+  if (l.http !== undefined) {
+    const model = l.trace.http?.forwarded === true ? 'forwarded to a backend' : `${l.trace.http?.status ?? '?'} from the controller`;
+    out.push(`  HTTP: curl got ${l.http.status}${l.http.fromController ? ' from the Ingress controller itself' : ' from the backend'}; the model says ${model} -> ${l.http.agree ? 'agree' : 'DISAGREE'}`);
+  }
   for (const c of l.namespaces) {
     out.push(`  ${c.where} [${c.netns}]: ${c.skipped !== undefined ? `not compared: ${c.skipped}` : c.agree ? 'model and kernel agree' : 'DISAGREE'}`);
     const width = Math.max(10, ...c.rows.map((r) => (r.model ?? '').length));
@@ -219,7 +248,7 @@ export function renderLive(l: LiveTrace): string {
   }
   if (l.listenerMismatch !== undefined) out.push(`  note: ${l.listenerMismatch}`);
   out.push(`live verdict: ${l.agree ? 'the model and the kernel agree'
-    : l.listenerMismatch !== undefined && l.namespaces.every((c) => c.agree) && (l.dns?.agree ?? true) ? 'the data plane agrees; the destination\'s listening ports differ from what its pod spec declares'
+    : l.listenerMismatch !== undefined && l.namespaces.every((c) => c.agree) && (l.dns?.agree ?? true) && (l.http?.agree ?? true) ? 'the data plane agrees; the destination\'s listening ports differ from what its pod spec declares'
       : 'DISAGREEMENT (a bug in the model or the rule compiler: please report it)'}`);
   return out.join('\n');
 }
