@@ -26,8 +26,9 @@ function hopLines(h: Hop, n: number, opts: RenderOptions): string[] {
     r.index >= 0 ? r.action !== 'match' || r.detail !== 'continue' : r.action === 'policy' && r.detail !== 'accept';
   const shown = opts.verbose === true ? rules : rules.filter(deciding).slice(-6);
   if (h.kind === 'netfilter' || h.kind === 'policy') {
-    for (const r of shown) lines.push(`         ${r.family} ${r.table} ${r.chain}[${r.index}]: ${r.text}`);
-    if (opts.verbose !== true && shown.length < rules.length) lines.push(`         (${rules.length - shown.length} more; --verbose shows every rule)`);
+    for (const r of shown) lines.push(r.index >= 0 ? `         ${r.family} ${r.table} ${r.chain}[${r.index}]: ${r.text}` : `         ${r.family} ${r.table} ${r.chain}: ${r.text}`);
+    const hidden = rules.filter((r) => r.index >= 0 && !shown.includes(r)).length;
+    if (opts.verbose !== true && hidden > 0) lines.push(`         (${hidden} more matched rule${hidden === 1 ? '' : 's'}; --verbose shows every step)`);
   }
   for (const c of h.service?.choices ?? []) {
     lines.push(`         ${c.chosen ? '*' : ' '} ${c.endpoint.padEnd(21)} p=${c.probability.toFixed(2)}  ${(c.pod ?? '').padEnd(30)} ${c.node ?? ''}  -> ${c.outcome}`);

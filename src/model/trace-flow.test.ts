@@ -215,6 +215,30 @@ describe('the data-plane model', () => {
     assert.equal(t.verdict.outcome, 'dropped', 'the backend policy does not admit the node');
   });
 
+  it('resolves localhost and the pod\'s own hostname from its /etc/hosts before asking DNS', () => {
+    const t = trace(hostGw, 'shop/sidecar', 'localhost:8080');
+    assert.deepEqual(t.hops.filter((h) => h.kind === 'dns').map((h) => h.dns?.server), ['/etc/hosts']);
+    assert.equal(t.destination?.ip, '127.0.0.1');
+    assert.equal(t.verdict.outcome, 'delivered');
+    assert.equal(trace(hostGw, 'shop/frontend', 'frontend:8080').destination?.ip, hostGw.pod('shop/frontend')?.ip);
+  });
+
+  it('does not invent the source port a fully-random masquerade picks, but keeps the known one of a plain masquerade', () => {
+    const np = hostGw.snapshot.services.find((s) => s.metadata.name === 'nodeport')?.spec?.ports?.[0]?.nodePort;
+    const t = trace(hostGw, 'external', `${hostGw.node('node-3')?.ip ?? ''}:${np ?? 0}`);
+    const masq = t.hops.flatMap((h) => h.nat ?? []).find((n) => n.kind === 'masquerade');
+    assert.equal(masq?.to.port, undefined);
+    assert.equal(last(t)?.packet.src.port, undefined);
+    const egress = trace(hostGw, 'shop/frontend', 'example.com:53', { protocol: 'UDP' });
+    assert.equal(egress.hops.flatMap((h) => h.nat ?? []).find((n) => n.kind === 'masquerade')?.to.port, 40000);
+  });
+
+  it('assumes a server on the external side for ports other than its resolver\'s, and says so', () => {
+    const t = trace(hostGw, 'shop/frontend', 'http://example.com/');
+    assert.equal(t.verdict.outcome, 'delivered');
+    assert.match(t.verdict.reason, /assumed/);
+  });
+
   it('refuses unknown sources and targets with a ModelError code', () => {
     assert.throws(() => trace(hostGw, 'shop/ghost', 'backend'), (e: unknown) => e instanceof ModelError && e.code === 'UnknownSource');
     assert.throws(() => trace(hostGw, 'shop/frontend', 'shop/ghost:80'), (e: unknown) => e instanceof ModelError && e.code === 'UnknownTarget');

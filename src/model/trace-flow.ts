@@ -14,10 +14,10 @@ import { evaluateConnection } from '../netpol/core/evaluate.ts';
 import { NETPOL_TABLE, podChainName } from '../netpol/core/nft-policy.ts';
 import { evaluate, type EvalResult, type Packet as NftPacket } from '../nft/evaluate.ts';
 import { renderRule } from '../nft/render.ts';
-import type { Chain, Hook, Rule, Table } from '../nft/types.ts';
+import type { Chain, Hook, Rule, Ruleset, Table } from '../nft/types.ts';
 import { KUBE_PROXY_TABLE } from '../proxy/core/nft-rules.ts';
 import { servicePortNameString, type ServicePortInfo } from '../proxy/core/service-ports.ts';
-import { podResolvConf } from '../runtime/core/dns-files.ts';
+import { podResolvConf, renderHostsFile } from '../runtime/core/dns-files.ts';
 import type { ClusterModel, NodeInfo, PodInfo } from './cluster-model.ts';
 import {
   ModelError,
@@ -30,7 +30,11 @@ const DEFAULT_SOURCE_PORT = 40000;
 const MAX_NODE_VISITS = 16;
 
 /** The packet inside the walk. `mark` is the skb mark: it lives while the packet stays in one namespace. */
-interface Pkt { readonly protocol: TraceProtocol; readonly src: Required<Addr>; readonly dst: Required<Addr>; readonly mark?: number }
+interface Pkt {
+  readonly protocol: TraceProtocol; readonly src: Required<Addr>; readonly dst: Required<Addr>; readonly mark?: number;
+  /** A `masquerade fully-random` picked the source port: the kernel's choice, unknown to the model. */
+  readonly randomSport?: boolean;
+}
 
 /** One stay in one namespace, for the reply path: the packet as it came in and as it left. */
 interface Segment {
@@ -61,7 +65,7 @@ interface Run {
   nodeVisits: number;
 }
 
-const view = (p: Pkt): PacketView => ({ protocol: p.protocol, src: p.src, dst: p.dst });
+const view = (p: Pkt): PacketView => ({ protocol: p.protocol, src: p.randomSport === true ? { ip: p.src.ip } : p.src, dst: p.dst });
 const fmt = (a: Addr): string => (a.port !== undefined ? `${a.ip}:${a.port}` : a.ip);
 const flowText = (p: Pkt): string => `${p.protocol} ${fmt(p.src)} -> ${fmt(p.dst)}`;
 
@@ -115,7 +119,8 @@ function ruleHits(model: ClusterModel, node: NodeInfo, result: EvalResult): Rule
   for (const step of result.path) {
     const table = rs.tables.find((t) => t.name === step.table && t.family === step.family);
     const rule: Rule | undefined = step.rule >= 0 ? findChain(table, step.chain)?.rules[step.rule] : undefined;
-    let text = step.action === 'policy' ? `policy ${step.detail}` : '';
+    let text = step.action === 'policy' ? `policy ${step.detail}` : step.action === 'end-of-chain' ? `(end of chain: ${step.detail})`
+      : step.action === 'skip-nat-chain' ? `(skipped: ${step.detail})` : '';
     if (rule !== undefined) {
       try {
         text = renderRule(rule);
@@ -129,6 +134,17 @@ function ruleHits(model: ClusterModel, node: NodeInfo, result: EvalResult): Rule
     });
   }
   return out;
+}
+
+/** Did this hook's walk end in a `masquerade fully-random` (the kernel then picks a random source port)? */
+function fullyRandomMasquerade(rs: Ruleset, result: EvalResult): boolean {
+  if (!result.nat.some((n) => n.kind === 'masquerade')) return false;
+  for (const step of result.path) {
+    if (step.rule < 0) continue;
+    const rule = findChain(rs.tables.find((t) => t.name === step.table && t.family === step.family), step.chain)?.rules[step.rule];
+    if ((rule?.statements ?? []).some((st) => st.kind === 'masquerade' && st.fullyRandom === true)) return true;
+  }
+  return false;
 }
 
 function runHook(run: Run, node: NodeInfo, hook: Hook, pkt: Pkt, iif: string | undefined, oif: string | undefined): HookOutcome {
@@ -148,9 +164,12 @@ function runHook(run: Run, node: NodeInfo, hook: Hook, pkt: Pkt, iif: string | u
     src: { ip: result.packet.saddr, port: result.packet.sport ?? pkt.src.port },
     dst: { ip: result.packet.daddr, port: result.packet.dport ?? pkt.dst.port },
     ...(result.packet.mark !== undefined && result.packet.mark !== 0 ? { mark: result.packet.mark } : {}),
+    ...(pkt.randomSport === true || fullyRandomMasquerade(run.model.ruleset(node.name), result) ? { randomSport: true } : {}),
   };
   const addr = (a: { addr: string; port?: number }): Addr => (a.port !== undefined ? { ip: a.addr, port: a.port } : { ip: a.addr });
-  const nat: NatView[] = result.nat.map((n) => ({ kind: n.kind, from: addr(n.from), to: addr(n.to), by: `${n.table}/${n.chain}` }));
+  const nat: NatView[] = result.nat.map((n) => ({
+    kind: n.kind, from: addr(n.from), to: n.kind === 'masquerade' && after.randomSport === true ? { ip: n.to.addr } : addr(n.to), by: `${n.table}/${n.chain}`,
+  }));
   return { verdict: result.verdict, pkt: after, result, nat };
 }
 
@@ -292,15 +311,12 @@ function policyHops(run: Run, node: NodeInfo, hook: Hook, pkt: Pkt, o: HookOutco
     const pv: PolicyView = {
       direction, pod: pod.key, isolated: dv.isolated, allowed: dv.allowed, policies: dv.isolatingPolicies,
       ...(allowedBy !== undefined ? { allowedBy: `${allowedBy.policy} ${direction} rule ${allowedBy.rule}` } : {}),
-      reasons: dv.misses.map((m) => `${m.policy}${m.rule !== null ? ` rule ${m.rule}` : ''}: ${m.reason}`),
+      reasons: dv.misses.map((m) => m.reason),
     };
     const summary = !dv.isolated ? `${direction} of ${pod.key}: not isolated (no NetworkPolicy selects it for ${direction}): allowed`
       : dv.allowed ? `${direction} of ${pod.key}: isolated by ${dv.isolatingPolicies.join(', ')}; allowed by ${pv.allowedBy ?? 'a rule'}`
-        : `${direction} of ${pod.key}: isolated by ${dv.isolatingPolicies.join(', ')}; DENIED: ${dv.explanation}`;
-    push(run, () => ({
-      kind: 'policy', where: nodeWhere(node), netns: node.netns, hook, packet: view(pkt), policy: pv, summary,
-      ...(kernelIsolated ? { rules: ruleHits(run.model, node, o.result).filter((h) => h.table === NETPOL_TABLE) } : {}),
-    }));
+        : `${direction} of ${pod.key}: isolated by ${dv.isolatingPolicies.join(', ')}; DENIED: no rule of these policies admits it`;
+    push(run, () => ({ kind: 'policy', where: nodeWhere(node), netns: node.netns, hook, packet: view(pkt), policy: pv, summary }));
   }
 }
 
@@ -308,7 +324,8 @@ function policyHops(run: Run, node: NodeInfo, hook: Hook, pkt: Pkt, o: HookOutco
 
 type Route =
   | { kind: 'local' }
-  | { kind: 'bridge' }
+  /** Out through cni0; `l2`: a frame the bridge already switched port to port (no routing on the node). */
+  | { kind: 'bridge'; l2?: boolean }
   | { kind: 'gateway'; via: string; dev: string; node?: NodeInfo; onlink?: boolean }
   | { kind: 'direct'; dev: string }
   | { kind: 'unreachable'; reason: string };
@@ -372,8 +389,8 @@ function arriveAtNode(run: Run, node: NodeInfo, pkt: Pkt, iif: string): Verdict 
   push(run, () => ({ kind: 'route', where: nodeWhere(node), netns: node.netns, inIf: iif, packet: view(pre.pkt), summary: `route: ${routeText(route, pre.pkt.dst.ip)}` }));
   if (route.kind === 'local') {
     const inp = runHook(run, node, 'input', pre.pkt, iif, undefined);
-    policyHops(run, node, 'input', pre.pkt, inp);
     netfilterHop(run, node, 'input', inp, iif, undefined);
+    policyHops(run, node, 'input', pre.pkt, inp);
     run.segments.push({ where: nodeWhere(node), netns: node.netns, inIf: iif, in: pkt, out: inp.pkt, nat: [...pre.nat, ...inp.nat] });
     if (inp.verdict !== 'accept') return stop(inp.verdict === 'reject' ? 'rejected' : 'dropped', `node ${node.name}'s input hook ${inp.verdict}s it`, lastDecision(run.model, node, inp));
     return deliverToNode(run, node, inp.pkt);
@@ -388,8 +405,8 @@ function outIfOf(route: Route): string {
 function forward(run: Run, node: NodeInfo, original: Pkt, pkt: Pkt, iif: string, route: Route, natSoFar: readonly NatView[]): Verdict {
   const oif = outIfOf(route);
   const fwd = runHook(run, node, 'forward', pkt, iif, oif);
-  policyHops(run, node, 'forward', pkt, fwd);
   netfilterHop(run, node, 'forward', fwd, iif, oif);
+  policyHops(run, node, 'forward', pkt, fwd);
   if (fwd.verdict !== 'accept') {
     run.segments.push({ where: nodeWhere(node), netns: node.netns, inIf: iif, outIf: oif, in: original, out: pkt, nat: natSoFar });
     const last = fwd.result.path[fwd.result.path.length - 1];
@@ -413,13 +430,13 @@ function postroutingAndLeave(run: Run, node: NodeInfo, original: Pkt, pkt: Pkt, 
 function leaveNode(run: Run, node: NodeInfo, marked: Pkt, route: Route): Verdict {
   const model = run.model;
   // Leaving the namespace (veth, VXLAN) scrubs the skb mark.
-  const pkt: Pkt = { protocol: marked.protocol, src: marked.src, dst: marked.dst };
+  const pkt: Pkt = { protocol: marked.protocol, src: marked.src, dst: marked.dst, ...(marked.randomSport === true ? { randomSport: true } : {}) };
   if (route.kind === 'bridge') {
     const pod = model.podByIP(pkt.dst.ip);
     if (pod === undefined) {
       return stop('unreachable', `no pod holds ${pkt.dst.ip} on node ${node.name}: ARP on ${POD_BRIDGE} gets no answer (host unreachable)`);
     }
-    push(run, () => ({ kind: 'bridge', where: nodeWhere(node), netns: node.netns, inIf: POD_BRIDGE, outIf: pod.veth, packet: view(pkt), summary: `${POD_BRIDGE} bridge forwards the frame to port ${pod.veth}` }));
+    if (route.l2 !== true) push(run, () => ({ kind: 'bridge', where: nodeWhere(node), netns: node.netns, inIf: POD_BRIDGE, outIf: pod.veth, packet: view(pkt), summary: `${POD_BRIDGE} bridge forwards the frame to port ${pod.veth}` }));
     return arriveAtPod(run, pod, pkt, node);
   }
   if (route.kind === 'gateway' && route.node !== undefined) {
@@ -429,7 +446,7 @@ function leaveNode(run: Run, node: NodeInfo, marked: Pkt, route: Route): Verdict
       push(run, () => ({ kind: 'encap', where: nodeWhere(node), netns: node.netns, outIf: VXLAN_DEVICE, packet: view(pkt), outer,
         summary: `${VXLAN_DEVICE} encapsulates: outer UDP ${node.ip} -> ${peer.ip}:${VXLAN_PORT} VNI ${VXLAN_VNI} (fdb: ${peer.name}'s VTEP), inner ${flowText(pkt)}` }));
       wireHop(run, node, peer, pkt, outer);
-      push(run, () => ({ kind: 'decap', where: nodeWhere(peer), netns: peer.netns, inIf: VXLAN_DEVICE, packet: view(pkt), outer,
+      push(run, () => ({ kind: 'decap', where: nodeWhere(peer), netns: peer.netns, inIf: VXLAN_DEVICE, packet: view(pkt),
         summary: `${peer.name}'s ${VXLAN_DEVICE} decapsulates VNI ${VXLAN_VNI}: inner ${flowText(pkt)}` }));
       return arriveAtNode(run, peer, pkt, VXLAN_DEVICE);
     }
@@ -504,10 +521,10 @@ function arriveAtExternal(run: Run, pkt: Pkt): Verdict {
       summary: `the lab's internet ends here: the external side does not forward (ip_forward=0), ${pkt.dst.ip} is not its address` }));
     return stop('dropped', `${pkt.dst.ip} is outside the lab; the external side (the nodes' default gateway) does not forward`, 'external: net.ipv4.ip_forward=0');
   }
-  const ok = model.externalListens(pkt.protocol, pkt.dst.port);
+  const known = model.externalListens(pkt.protocol, pkt.dst.port);
   push(run, () => ({ kind: 'deliver', where: 'external', netns: model.externalNetns(), inIf: 'eth0', packet: view(pkt),
-    summary: ok ? `the external side's ${pkt.dst.port === 53 ? 'DNS resolver' : 'server'} on ${fmt(pkt.dst)}` : `the external side (${fmt(pkt.dst)}): nothing known to listen on ${pkt.protocol}/${pkt.dst.port}` }));
-  return ok ? stop('delivered', `reached the external side ${fmt(pkt.dst)}`) : stop('refused', `nothing known to listen on ${pkt.protocol}/${pkt.dst.port} on the external side (run a server there to see it answer)`);
+    summary: known ? `the external side's DNS resolver on ${fmt(pkt.dst)}` : `the external side (${fmt(pkt.dst)}): assuming a server listens on ${pkt.protocol}/${pkt.dst.port} (flatnet only runs its DNS resolver there)` }));
+  return stop('delivered', `reached the external side ${fmt(pkt.dst)}${known ? '' : ' (a server there is assumed)'}`);
 }
 
 /** A packet sent by a container of pod `pod`. */
@@ -536,7 +553,7 @@ function fromPod(run: Run, pod: PodInfo, dst: Required<Addr>, protocol: TracePro
   push(run, () => ({ kind: 'route', where: podWhere(pod), netns: pod.netns, outIf: 'eth0', packet: view(pkt),
     summary: onLink ? `route: ${dst.ip} is on the pod's subnet ${node.podCIDR}: dev eth0, straight to its MAC (ARP)` : `route: default via ${node.gateway} dev eth0 (${POD_BRIDGE} on node ${node.name})` }));
   run.segments.push({ where: podWhere(pod), netns: pod.netns, outIf: 'eth0', in: pkt, out: pkt, nat: [] });
-  push(run, () => ({ kind: 'veth', where: nodeWhere(node), netns: node.netns, inIf: 'eth0', outIf: pod.veth, packet: view(pkt),
+  push(run, () => ({ kind: 'veth', where: nodeWhere(node), netns: node.netns, inIf: pod.veth, packet: view(pkt),
     summary: `veth pair: ${pod.key} eth0 -> ${node.name} ${pod.veth}${pod.vethKnown ? '' : ' (name symbolic offline)'}, a port of ${POD_BRIDGE}` }));
   if (onLink) return bridged(run, node, pod, pkt);
   push(run, () => ({ kind: 'bridge', where: nodeWhere(node), netns: node.netns, inIf: pod.veth, outIf: POD_BRIDGE, packet: view(pkt),
@@ -558,7 +575,7 @@ function bridged(run: Run, node: NodeInfo, from: PodInfo, pkt: Pkt): Verdict {
     const route = nodeRoute(run.model, node, pre.pkt.dst.ip);
     return forward(run, node, pkt, pre.pkt, POD_BRIDGE, route, pre.nat);
   }
-  return forward(run, node, pkt, pre.pkt, POD_BRIDGE, { kind: 'bridge' }, pre.nat);
+  return forward(run, node, pkt, pre.pkt, POD_BRIDGE, { kind: 'bridge', l2: true }, pre.nat);
 }
 
 /** A packet sent from the external namespace (the lab's stand-in for the internet). */
@@ -636,6 +653,17 @@ function resolveFromPod(run: Run, pod: PodInfo, host: string, protocol: TracePro
     namespace: pod.namespace, clusterDomain: model.domain, clusterDNS: [model.clusterDNS],
     host: { nameservers: [], searches: [...(model.snapshot.hostSearches ?? [])], options: [] },
   });
+  // glibc asks /etc/hosts first (nsswitch `hosts: files dns`): the kubelet-managed file, exact names only.
+  const hosts = renderHostsFile(pod.ip !== '' ? [pod.ip] : [], pod.name, pod.object.spec ?? { containers: [] }, pod.namespace, model.domain);
+  const wanted = (host.endsWith('.') ? host.slice(0, -1) : host).toLowerCase();
+  for (const line of hosts.split('\n')) {
+    const [ip, ...names] = line.split('#')[0]?.trim().split(/\s+/) ?? [];
+    if (ip === undefined || tryParseIPv4(ip) === undefined || !names.some((n) => n.toLowerCase() === wanted)) continue;
+    push(run, () => ({ kind: 'dns', where: podWhere(pod), netns: pod.netns, packet: { protocol: 'UDP', src: { ip: pod.ip }, dst: { ip } },
+      dns: { query: wanted, rcode: 'NOERROR', answers: [ip], server: '/etc/hosts' },
+      summary: `${wanted} -> ${ip} from the pod's /etc/hosts (kubelet-managed; looked up before DNS)` }));
+    return { ip };
+  }
   const server = conf.nameservers[0];
   if (server === undefined || server !== model.clusterDNS) {
     return { verdict: stop('unresolved', `${pod.key} does not use cluster DNS (dnsPolicy ${pod.object.spec?.dnsPolicy ?? 'ClusterFirst'}): its resolver is outside the lab`) };
@@ -663,7 +691,7 @@ function resolveFromPod(run: Run, pod: PodInfo, host: string, protocol: TracePro
     if (a.rcode === 'NOERROR' && a.answers.length > 0) continue;
   }
   void protocol;
-  return { verdict: stop('unresolved', `${host}: every name on the search path answered NXDOMAIN or no address (${candidates.join(', ')})`) };
+  return { verdict: stop('unresolved', `${host}: no name on the search path has an address (${candidates.join(', ')}): NXDOMAIN, no A record, or refused upstream`) };
 }
 
 function resolveOutside(run: Run, where: string, host: string): Resolved {
@@ -709,7 +737,7 @@ function ingressLeg(run: Run, controller: PodInfo, target: TraceTarget, httpHost
   if (m.backend.problem !== undefined || first === undefined) {
     return answer(503, m.backend.problem?.message ?? `Service ${m.backend.namespace}/${m.backend.service} has no ready endpoints`, { ingress, rule, backend, endpoints });
   }
-  push(run, () => ({ kind: 'ingress', ...at, packet: { protocol: 'TCP', src: { ip: controller.ip }, dst: { ip: first.ip, port: first.port } },
+  push(run, () => ({ kind: 'ingress', ...at, packet: { protocol: 'TCP', src: { ip: controller.ip, port: DEFAULT_SOURCE_PORT + 2 }, dst: { ip: first.ip, port: first.port } },
     ingress: { ...base, ingress, rule, backend, endpoints, reason: 'forwarded' },
     summary: `Ingress controller: Host ${host} path ${path} matches Ingress ${ingress} ${rule} -> ${backend}; opens a new connection to endpoint ${first.ip}:${first.port}` +
       `${endpoints.length > 1 ? ` (round-robin over ${endpoints.join(', ')})` : ''}` }));
