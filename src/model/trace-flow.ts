@@ -63,11 +63,13 @@ interface Run {
   readonly pendingChoices: PendingChoice[];
   readonly pendingEcmp: PendingEcmp[];
   nodeVisits: number;
+  /** The sender's source port is an ephemeral one the model does not know (a proxy's own connection). */
+  ephemeralSport: boolean;
 }
 
 const view = (p: Pkt): PacketView => ({ protocol: p.protocol, src: p.randomSport === true ? { ip: p.src.ip } : p.src, dst: p.dst });
 const fmt = (a: Addr): string => (a.port !== undefined ? `${a.ip}:${a.port}` : a.ip);
-const flowText = (p: Pkt): string => `${p.protocol} ${fmt(p.src)} -> ${fmt(p.dst)}`;
+const flowText = (p: Pkt): string => `${p.protocol} ${p.randomSport === true ? `${p.src.ip}:*` : fmt(p.src)} -> ${fmt(p.dst)}`;
 
 function push(run: Run, hop: () => Hop): void {
   if (!run.quiet) run.hops.push(hop());
@@ -361,7 +363,7 @@ function fromNode(run: Run, node: NodeInfo, dst: Required<Addr>, protocol: Trace
   const first = nodeRoute(run.model, node, dst.ip);
   const out0 = first.kind === 'bridge' ? POD_BRIDGE : first.kind === 'gateway' || first.kind === 'direct' ? first.dev : 'lo';
   const src = first.kind === 'local' ? (isLoopback(dst.ip) ? dst.ip : node.ip) : ifaceAddress(node, out0);
-  const pkt: Pkt = { protocol, src: { ip: src, port: sport }, dst };
+  const pkt: Pkt = { protocol, src: { ip: src, port: sport }, dst, ...(run.ephemeralSport ? { randomSport: true } : {}) };
   push(run, () => ({ kind: 'socket', where: who, netns: node.netns, packet: view(pkt), summary: `${who} connects: ${flowText(pkt)} (source address of dev ${out0})` }));
   const out = runHook(run, node, 'output', pkt, undefined, undefined);
   netfilterHop(run, node, 'output', out, undefined, undefined);
@@ -547,7 +549,7 @@ function fromPod(run: Run, pod: PodInfo, dst: Required<Addr>, protocol: TracePro
   }
   if (node === undefined) return stop('unreachable', `pod ${pod.key} is not running on a node of the model`);
   if (pod.ip === '') return stop('unreachable', `pod ${pod.key} has no IP yet`);
-  const pkt: Pkt = { protocol, src: { ip: pod.ip, port: sport }, dst };
+  const pkt: Pkt = { protocol, src: { ip: pod.ip, port: sport }, dst, ...(run.ephemeralSport ? { randomSport: true } : {}) };
   push(run, () => ({ kind: 'socket', where: podWhere(pod), netns: pod.netns, outIf: 'eth0', packet: view(pkt), summary: `a container of ${pod.key} connects: ${flowText(pkt)}` }));
   const onLink = model.nodeForPodIP(dst.ip)?.name === node.name && dst.ip !== node.gateway;
   push(run, () => ({ kind: 'route', where: podWhere(pod), netns: pod.netns, outIf: 'eth0', packet: view(pkt),
@@ -737,13 +739,15 @@ function ingressLeg(run: Run, controller: PodInfo, target: TraceTarget, httpHost
   if (m.backend.problem !== undefined || first === undefined) {
     return answer(503, m.backend.problem?.message ?? `Service ${m.backend.namespace}/${m.backend.service} has no ready endpoints`, { ingress, rule, backend, endpoints });
   }
-  push(run, () => ({ kind: 'ingress', ...at, packet: { protocol: 'TCP', src: { ip: controller.ip, port: DEFAULT_SOURCE_PORT + 2 }, dst: { ip: first.ip, port: first.port } },
+  push(run, () => ({ kind: 'ingress', ...at, packet: { protocol: 'TCP', src: { ip: controller.ip }, dst: { ip: first.ip, port: first.port } },
     ingress: { ...base, ingress, rule, backend, endpoints, reason: 'forwarded' },
     summary: `Ingress controller: Host ${host} path ${path} matches Ingress ${ingress} ${rule} -> ${backend}; opens a new connection to endpoint ${first.ip}:${first.port}` +
       `${endpoints.length > 1 ? ` (round-robin over ${endpoints.join(', ')})` : ''}` }));
   const saved = run.segments.length;
+  run.ephemeralSport = true;
   const leg = walk(run, { kind: 'pod', namespace: controller.namespace, name: controller.name }, { ip: first.ip, port: first.port }, 'TCP', DEFAULT_SOURCE_PORT + 2);
   run.segments.length = saved;
+  run.ephemeralSport = false;
   if (leg.outcome === 'delivered') return { forwarded: true, reason: `forwarded by Ingress ${ingress} to ${backend} (${first.ip}:${first.port}): the backend answers` };
   const status = leg.outcome === 'dropped' ? 504 : 502;
   return { forwarded: false, status, reason: `the backend leg to ${first.ip}:${first.port} is ${leg.outcome} (${leg.reason}): the controller answers ${status}` };
@@ -752,7 +756,7 @@ function ingressLeg(run: Run, controller: PodInfo, target: TraceTarget, httpHost
 // ------------------------------------------------------------------------------------- driver
 
 function newRun(model: ClusterModel, quiet: boolean, picks: Map<string, number>, ecmpNode: string | undefined, endpointPref: string | undefined): Run {
-  return { model, quiet, picks, ecmpNode, endpointPref, hops: [], notes: [], segments: [], pendingChoices: [], pendingEcmp: [], nodeVisits: 0 };
+  return { model, quiet, picks, ecmpNode, endpointPref, hops: [], notes: [], segments: [], pendingChoices: [], pendingEcmp: [], nodeVisits: 0, ephemeralSport: false };
 }
 
 function walk(run: Run, from: TraceSource, dst: Required<Addr>, protocol: TraceProtocol, sport: number): Verdict {
@@ -791,7 +795,12 @@ function targetText(t: TraceTarget): string {
 }
 
 function reversePkt(p: Pkt): Pkt {
-  return { protocol: p.protocol, src: p.dst, dst: p.src };
+  return { protocol: p.protocol, src: p.dst, dst: p.src, ...(p.randomSport === true ? { randomDport: true } : {}) };
+}
+
+/** A reply packet as text: a destination port the kernel chose at random (fully-random masquerade) is `*`. */
+function replyText(p: Pkt & { randomDport?: boolean }): string {
+  return `${p.protocol} ${fmt(p.src)} -> ${p.randomDport === true ? `${p.dst.ip}:*` : fmt(p.dst)}`;
 }
 
 /** The reply: each namespace of the way back, in reverse, with the NAT its conntrack undoes. */
@@ -806,10 +815,10 @@ function replyHops(segments: readonly Segment[]): Hop[] {
     out.push({
       kind: i === 0 ? 'deliver' : 'route', where: s.where, ...(s.netns !== undefined ? { netns: s.netns } : {}),
       ...(s.outIf !== undefined ? { inIf: s.outIf } : {}), ...(s.inIf !== undefined ? { outIf: s.inIf } : {}),
-      packet: view(outReply),
+      packet: (outReply as { randomDport?: boolean }).randomDport === true ? { protocol: outReply.protocol, src: outReply.src, dst: { ip: outReply.dst.ip } } : view(outReply),
       summary: i === segments.length - 1
-        ? `reply leaves: ${flowText(inReply)}`
-        : `${undo.length > 0 ? `conntrack (ct state established): ${undo.join(', ')}: ` : 'ct state established: '}${flowText(outReply)}${i === 0 ? ' reaches the client socket' : ''}`,
+        ? `reply leaves: ${replyText(inReply)}`
+        : `${undo.length > 0 ? `conntrack (ct state established): ${undo.join(', ')}: ` : 'ct state established: '}${replyText(outReply)}${i === 0 ? ' reaches the client socket' : ''}`,
       ...(s.nat.length > 0 ? { nat: s.nat.map((n) => ({ kind: n.kind, from: n.to, to: n.from, by: `conntrack (${n.by})` })) } : {}),
     });
   }

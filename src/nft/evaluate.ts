@@ -2,7 +2,7 @@
 // the path taken (which rule matched in which chain), the verdict and the NAT applied. It covers exactly
 // the expressions in types.ts. Facts the kernel would look up (fib address types, the masquerade
 // address) are given with the packet; randomness (numgen) is injectable.
-import { lastAddress, parseCidr, tryParseIPv4 } from '../net/ipv4.ts';
+import { formatIPv4, lastAddress, parseCidr, tryParseIPv4 } from '../net/ipv4.ts';
 import {
   NftModelError,
   type Chain, type DataType, type Hook, type KeyExpr, type MapVerdict, type Match, type NftMap, type NftSet,
@@ -183,8 +183,9 @@ function literalMatches(actual: Scalar, lit: Value, sel: Selector | DataType): b
   return String(lit) === actual.v;
 }
 
+/** A key as nft would print it: addresses dotted, everything else as its value. */
 function keyString(vals: readonly Scalar[]): string {
-  return vals.map((v) => (v.kind === 'absent' ? '<absent>' : String(v.v))).join(' . ');
+  return vals.map((v) => (v.kind === 'absent' ? '<absent>' : v.kind === 'ip' ? formatIPv4(v.v) : String(v.v))).join(' . ');
 }
 
 interface TableIndex {

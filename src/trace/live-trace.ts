@@ -32,6 +32,10 @@ export interface LiveTrace {
   readonly http?: { readonly status: number; readonly fromController: boolean; readonly agree: boolean };
   readonly dns?: { readonly name: string; readonly model: readonly string[]; readonly kernel: readonly string[]; readonly agree: boolean };
   readonly namespaces: readonly NamespaceComparison[];
+  /** Tables the kernel ran for this packet that flatnet does not manage (hand-made rules, another tool's). */
+  readonly foreignTables: readonly string[];
+  /** What the live check did not cover. */
+  readonly notCompared: readonly string[];
   /** The client saw what the model's verdict implies. */
   readonly resultAgrees: boolean;
   /**
@@ -127,7 +131,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function liveTrace(model: ClusterModel, flow: FlowSpec, opts: { timeoutMs?: number } = {}): Promise<LiveTrace> {
   const first = model.trace(flow);
   if (first.destination === undefined) {
-    return { trace: first, kernel: { result: 'error', sourcePort: 0, error: 'no destination address', ms: 0 }, namespaces: [], resultAgrees: false, agree: false };
+    return { trace: first, kernel: { result: 'error', sourcePort: 0, error: 'no destination address', ms: 0 }, namespaces: [], foreignTables: [], notCompared: [], resultAgrees: false, agree: false };
   }
   const dst = first.destination;
   const protocol = flow.protocol ?? 'TCP';
@@ -202,6 +206,12 @@ export async function liveTrace(model: ClusterModel, flow: FlowSpec, opts: { tim
     dns = { name: flow.to.host, model: modelAnswers, kernel: kernelAnswers, agree: JSON.stringify(modelAnswers) === JSON.stringify(kernelAnswers) };
   }
 
+  const managed = new Set(nodes.flatMap((n) => model.ruleset(n.name).tables.map((t) => `${t.family} ${t.name}`)));
+  const foreignTables = [...new Set([...firstPackets.values()].flatMap((evs) => evs.map((e) => `${e.family} ${e.table}`)).filter((t) => !managed.has(t)))].sort();
+  const notCompared: string[] = [];
+  if (trace.hops.some((h) => h.kind === 'ingress')) {
+    notCompared.push("the Ingress controller's own connection to the backend (a separate flow from an ephemeral port): shown by the model only; the real HTTP answer is checked instead");
+  }
   let http: LiveTrace['http'];
   if (trace.http !== undefined) {
     const got = await httpRequest(src, flow, dst);
@@ -222,6 +232,8 @@ export async function liveTrace(model: ClusterModel, flow: FlowSpec, opts: { tim
     ...(dns !== undefined ? { dns } : {}),
     ...(http !== undefined ? { http } : {}),
     namespaces: comparisons,
+    foreignTables,
+    notCompared,
     resultAgrees,
     ...(listenerMismatch !== undefined ? { listenerMismatch } : {}),
     agree: resultAgrees && pathAgrees && (dns?.agree ?? true) && (http?.agree ?? true),
@@ -247,8 +259,11 @@ export function renderLive(l: LiveTrace): string {
     }
   }
   if (l.listenerMismatch !== undefined) out.push(`  note: ${l.listenerMismatch}`);
+  for (const n of l.notCompared) out.push(`  not compared: ${n}`);
+  if (l.foreignTables.length > 0) out.push(`  the kernel also ran tables flatnet does not manage: ${l.foreignTables.join(', ')}`);
   out.push(`live verdict: ${l.agree ? 'the model and the kernel agree'
     : l.listenerMismatch !== undefined && l.namespaces.every((c) => c.agree) && (l.dns?.agree ?? true) && (l.http?.agree ?? true) ? 'the data plane agrees; the destination\'s listening ports differ from what its pod spec declares'
-      : 'DISAGREEMENT (a bug in the model or the rule compiler: please report it)'}`);
+      : l.foreignTables.length > 0 ? `DISAGREEMENT: rules outside flatnet (${l.foreignTables.join(', ')}) changed this packet's fate; the model only knows what the API objects describe`
+        : 'DISAGREEMENT (a bug in the model or the rule compiler, or an agent that has not caught up yet: please report it if it persists)'}`);
   return out.join('\n');
 }
