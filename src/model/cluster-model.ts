@@ -3,7 +3,7 @@
 // pure builders kube-proxy and the policy agent use, and cluster DNS answered by the SAME zone CoreDNS's
 // stand-in serves. Node rulesets are built lazily (a trace touches one to three nodes), so a model of a
 // 5,000-node cluster loads in the time it takes to index it. Pure.
-import type { Node, Pod, Service } from '../api/types.ts';
+import type { EndpointSlice, Node, Pod, Service } from '../api/types.ts';
 import { ClusterZone } from '../dns/core/cluster-zone.ts';
 import { EXTERNAL_ZONE, externalZoneRecords } from '../dns/core/external-zone.ts';
 import { StaticZone } from '../dns/core/static-zone.ts';
@@ -15,9 +15,9 @@ import { clusterDNSServiceIP } from '../net/allocators.ts';
 import { cidrContains, formatIPv4, nthAddress, parseCidr, prefixMask, tryParseIPv4, type Cidr } from '../net/ipv4.ts';
 import { buildPolicyModel, compilePolicies, type CompiledPolicies, type PolicyModel } from '../netpol/core/index.ts';
 import { buildNodePolicyTable, enforcedPods, unexpressiblePolicies } from '../netpol/core/nft-policy.ts';
-import type { Ruleset } from '../nft/types.ts';
-import { buildNftRuleset, newCollectCache, newNftBuildCache, type NftBuildCache } from '../proxy/core/index.ts';
-import { collectServicePorts, type CollectCache, type ProxyConfig, type ServicePortInfo } from '../proxy/core/service-ports.ts';
+import type { Ruleset, Table } from '../nft/types.ts';
+import { buildNftRuleset } from '../proxy/core/index.ts';
+import { collectServicePorts, type ProxyConfig, type ServicePortInfo } from '../proxy/core/service-ports.ts';
 import { ModelError, type ClusterSnapshot, type FlowSpec, type Trace } from './types.ts';
 import { traceFlow } from './trace-flow.ts';
 
@@ -85,10 +85,21 @@ function isLive(p: Pod): boolean {
   return phase !== 'Succeeded' && phase !== 'Failed' && p.metadata.deletionTimestamp === undefined;
 }
 
-export interface ServiceIndex {
-  readonly byAddress: ReadonlyMap<string, { readonly sp: ServicePortInfo; readonly via: 'clusterIP' | 'loadBalancer' | 'externalIP' }>;
-  readonly byNodePort: ReadonlyMap<string, ServicePortInfo>;
+/** The addresses and port a ruleset slice depends on (see ClusterModel.rulesetFor). */
+export interface PacketKeys {
+  readonly saddr: string;
+  readonly daddr: string;
+  readonly dport: number;
 }
+
+/** The rules of one node that can match one packet, and the Service ports they were built from. */
+export interface RulesetSlice {
+  readonly ruleset: Ruleset;
+  readonly servicePorts: readonly ServicePortInfo[];
+}
+
+/** Bound on cached ruleset slices (each is small: the base chains plus a few Services and pods). */
+const MAX_CACHED_SLICES = 4096;
 
 export class ClusterModel {
   readonly snapshot: ClusterSnapshot;
@@ -108,15 +119,17 @@ export class ClusterModel {
   /** Nodes by Pod CIDR: prefix length -> network address -> node. */
   private readonly nodesByCidr = new Map<number, Map<number, NodeInfo>>();
   private readonly servicesByKey = new Map<string, Service>();
+  /** Services by NodePort number (any protocol). */
+  private readonly servicesByNodePort = new Map<number, Service[]>();
+  /** EndpointSlices by their Service (`namespace/name`). */
+  private readonly slicesByService = new Map<string, EndpointSlice[]>();
+  private readonly slices = new Map<string, RulesetSlice>();
+  private readonly proxySlices = new Map<string, { tables: readonly Table[]; servicePorts: readonly ServicePortInfo[] }>();
+  private readonly policySlices = new Map<string, Table>();
   private readonly servicesByIP = new Map<string, { service: Service; via: 'clusterIP' | 'loadBalancer' | 'externalIP' }>();
-  private readonly rulesets = new Map<string, Ruleset>();
-  private readonly portsByNode = new Map<string, readonly ServicePortInfo[]>();
-  private readonly serviceIndexes = new Map<string, ServiceIndex>();
-  private readonly collectCache: CollectCache = newCollectCache();
-  private readonly nftCache: NftBuildCache = newNftBuildCache();
   /** Notes found while building the policy model (policies this backend cannot enforce). */
   readonly policyNotes: string[] = [];
-  private policyState: { model: PolicyModel; compiled: CompiledPolicies } | undefined;
+  private policyState: { model: PolicyModel; compiled: CompiledPolicies; enforced: ReadonlySet<string> } | undefined;
   private zoneState: ClusterZone | undefined;
   private externalZoneState: StaticZone | undefined;
   private ingressState: RoutingTable | undefined;
@@ -200,17 +213,42 @@ export class ClusterModel {
         if (ip !== 'None' && ip !== '') this.servicesByIP.set(ip, { service: svc, via: 'clusterIP' });
       }
       for (const ip of spec.externalIPs ?? []) this.servicesByIP.set(ip, { service: svc, via: 'externalIP' });
+      for (const port of spec.ports ?? []) {
+        if (port.nodePort === undefined || port.nodePort === 0) continue;
+        const list = this.servicesByNodePort.get(port.nodePort) ?? [];
+        if (!list.includes(svc)) list.push(svc);
+        this.servicesByNodePort.set(port.nodePort, list);
+      }
       if (spec.type === 'LoadBalancer') {
         for (const ing of svc.status?.loadBalancer?.ingress ?? []) {
           if (ing.ip !== undefined && ing.ip !== '') this.servicesByIP.set(ing.ip, { service: svc, via: 'loadBalancer' });
         }
       }
     }
+    for (const sl of s.endpointSlices) {
+      const owner = sl.metadata.labels?.['kubernetes.io/service-name'];
+      if (owner === undefined) continue;
+      const key = `${sl.metadata.namespace || 'default'}/${owner}`;
+      const list = this.slicesByService.get(key) ?? [];
+      list.push(sl);
+      this.slicesByService.set(key, list);
+    }
     this.notes = notes;
   }
 
   static build(snapshot: ClusterSnapshot): ClusterModel {
     return new ClusterModel(snapshot);
+  }
+
+  /**
+   * Builds now what traces would build on first use: the NetworkPolicy model and its compiled index, the DNS
+   * zone, the Ingress routing table. After this, a trace only builds the small ruleset slices of its own packets.
+   */
+  prepare(): this {
+    this.policy();
+    this.zone();
+    this.ingressTable();
+    return this;
   }
 
   /** Follows one flow through the data plane. */
@@ -276,9 +314,9 @@ export class ClusterModel {
     return lo !== undefined && hi !== undefined && n >= lo && n <= hi;
   }
 
-  /** Whether the external side listens on `PROTO/port` (its DNS resolver). */
+  /** Whether the external side listens on `PROTO/port` (the snapshot's sockets, else its DNS resolver). */
   externalListens(protocol: string, port: number): boolean {
-    return EXTERNAL_LISTENERS.includes(`${protocol}/${port}`);
+    return (this.snapshot.externalListeners ?? EXTERNAL_LISTENERS).includes(`${protocol}/${port}`);
   }
 
   // ------------------------------------------------------------------------------- rulesets
@@ -287,45 +325,58 @@ export class ClusterModel {
     return { nodeName: node.name, nodeIPs: [node.ip], clusterCIDR: this.snapshot.podCIDR, serviceCIDR: this.snapshot.serviceCIDR };
   }
 
-  /** The Service ports as node `name`'s proxier sees them (endpoint locality is per node). */
-  servicePorts(name: string): readonly ServicePortInfo[] {
-    let ports = this.portsByNode.get(name);
-    if (ports === undefined) {
-      const node = this.nodes.get(name);
-      if (node === undefined) return [];
-      ports = collectServicePorts(this.snapshot.services, this.snapshot.endpointSlices, this.proxyConfig(node), this.collectCache);
-      this.portsByNode.set(name, ports);
-    }
-    return ports;
-  }
-
   /**
-   * Node `name`'s Service ports by address: `tcp 10.96.0.10:53` (ClusterIP, LoadBalancer and external IPs) and
-   * by NodePort: `tcp 30080`.
+   * The part of node `name`'s kernel rules that can match a packet with these addresses: kube-proxy's tables
+   * (nftables layout) built for the Services the packet can hit (its destination's ClusterIP, LoadBalancer or
+   * external IP, or a NodePort equal to its destination port), and the policy agent's
+   * `ip flatnet-netpol` table built for the local pods among its source and destination. Every element and
+   * chain left out is keyed by an address or port this packet does not carry, so the packet's walk — chains,
+   * rule indexes, verdict, NAT — is the same as through the node's whole ruleset; a trace of a 10,000-Service
+   * cluster then builds a few chains instead of 10,000 Services' worth per node it crosses.
    */
-  serviceIndex(name: string): ServiceIndex {
-    let ix = this.serviceIndexes.get(name);
-    if (ix === undefined) {
-      const byAddress = new Map<string, { sp: ServicePortInfo; via: 'clusterIP' | 'loadBalancer' | 'externalIP' }>();
-      const byNodePort = new Map<string, ServicePortInfo>();
-      for (const sp of this.servicePorts(name)) {
-        const add = (ip: string, via: 'clusterIP' | 'loadBalancer' | 'externalIP'): void => {
-          const k = `${sp.protocol} ${ip}:${sp.port}`;
-          if (!byAddress.has(k)) byAddress.set(k, { sp, via });
-        };
-        add(sp.clusterIP, 'clusterIP');
-        for (const ip of sp.loadBalancerIPs) add(ip, 'loadBalancer');
-        for (const ip of sp.externalIPs) add(ip, 'externalIP');
-        if (sp.nodePort !== 0 && !byNodePort.has(`${sp.protocol} ${sp.nodePort}`)) byNodePort.set(`${sp.protocol} ${sp.nodePort}`, sp);
-      }
-      ix = { byAddress, byNodePort };
-      this.serviceIndexes.set(name, ix);
+  rulesetFor(name: string, packet: PacketKeys): RulesetSlice {
+    const node = this.nodes.get(name);
+    if (node === undefined) throw new ModelError('UnknownSource', `no node ${name}`);
+    const services = new Set<Service>();
+    const atAddress = this.servicesByIP.get(packet.daddr);
+    if (atAddress !== undefined) services.add(atAddress.service);
+    // NodePort elements are keyed by protocol and port alone (the input hook's no-endpoint check matches them
+    // for any local destination): a packet to that port number may meet them whatever its address.
+    for (const svc of this.servicesByNodePort.get(packet.dport) ?? []) services.add(svc);
+    const svcKeys = [...services].map((x) => `${x.metadata.namespace || 'default'}/${x.metadata.name ?? ''}`).sort();
+    const { enforced } = this.policy();
+    const pods = [...new Set([this.podsByIP.get(packet.saddr), this.podsByIP.get(packet.daddr)]
+      .filter((p): p is PodInfo => p !== undefined && p.nodeName === name && enforced.has(p.key)).map((p) => p.key))].sort();
+    const proxyKey = `${name}|${svcKeys.join(',')}`;
+    let proxy = this.proxySlices.get(proxyKey);
+    if (proxy === undefined) {
+      const config = this.proxyConfig(node);
+      const slices = svcKeys.flatMap((k) => this.slicesByService.get(k) ?? []);
+      const ports = collectServicePorts([...services], slices, config);
+      proxy = { tables: buildNftRuleset(ports, config).tables, servicePorts: ports };
+      if (this.proxySlices.size >= MAX_CACHED_SLICES) this.proxySlices.clear();
+      this.proxySlices.set(proxyKey, proxy);
     }
-    return ix;
+    // The policy table of a set of pods does not depend on the node they run on.
+    const podKeyText = pods.join(',');
+    let policy = this.policySlices.get(podKeyText);
+    if (policy === undefined) {
+      policy = buildNodePolicyTable(this.policy().compiled, { localPods: new Set(pods) }).table;
+      if (this.policySlices.size >= MAX_CACHED_SLICES) this.policySlices.clear();
+      this.policySlices.set(podKeyText, policy);
+    }
+    const key = `${proxyKey}|${podKeyText}`;
+    let slice = this.slices.get(key);
+    if (slice === undefined) {
+      slice = { ruleset: { tables: [...proxy.tables, policy] }, servicePorts: proxy.servicePorts };
+      if (this.slices.size >= MAX_CACHED_SLICES) this.slices.clear();
+      this.slices.set(key, slice);
+    }
+    return slice;
   }
 
   /** The NetworkPolicy model and its compiled index (built on first use). */
-  policy(): { model: PolicyModel; compiled: CompiledPolicies } {
+  policy(): { model: PolicyModel; compiled: CompiledPolicies; enforced: ReadonlySet<string> } {
     if (this.policyState === undefined) {
       const pods = enforcedPods(this.snapshot.pods);
       let model = buildPolicyModel({ namespaces: this.snapshot.namespaces, pods, policies: this.snapshot.networkPolicies });
@@ -335,27 +386,24 @@ export class ClusterModel {
         const policies = this.snapshot.networkPolicies.filter((np) => !refused.has(podKey(np)));
         model = buildPolicyModel({ namespaces: this.snapshot.namespaces, pods, policies });
       }
-      this.policyState = { model, compiled: compilePolicies(model) };
+      this.policyState = { model, compiled: compilePolicies(model), enforced: new Set(pods.map(podKey)) };
     }
     return this.policyState;
   }
 
   /**
    * Everything node `name`'s kernel is programmed with: kube-proxy's tables (nftables layout) and the policy
-   * agent's `ip flatnet-netpol` table, built by their own pure builders from this snapshot.
+   * agent's `ip flatnet-netpol` table, built by their own pure builders from the whole snapshot. Traces walk
+   * slices of it (rulesetFor); this whole ruleset is for showing a node's rules and for checking the slices.
    */
   ruleset(name: string): Ruleset {
-    let rs = this.rulesets.get(name);
-    if (rs === undefined) {
-      const node = this.nodes.get(name);
-      if (node === undefined) throw new ModelError('UnknownSource', `no node ${name}`);
-      const proxy = buildNftRuleset(this.servicePorts(name), this.proxyConfig(node), this.nftCache);
-      const local = new Set(enforcedPods(this.snapshot.pods).filter((p) => p.spec?.nodeName === name).map(podKey));
-      const policy = buildNodePolicyTable(this.policy().compiled, { localPods: local });
-      rs = { tables: [...proxy.tables, policy.table] };
-      this.rulesets.set(name, rs);
-    }
-    return rs;
+    const node = this.nodes.get(name);
+    if (node === undefined) throw new ModelError('UnknownSource', `no node ${name}`);
+    const config = this.proxyConfig(node);
+    const proxy = buildNftRuleset(collectServicePorts(this.snapshot.services, this.snapshot.endpointSlices, config), config);
+    const local = new Set(enforcedPods(this.snapshot.pods).filter((p) => p.spec?.nodeName === name).map(podKey));
+    const policy = buildNodePolicyTable(this.policy().compiled, { localPods: local });
+    return { tables: [...proxy.tables, policy.table] };
   }
 
   // ------------------------------------------------------------------------------- DNS

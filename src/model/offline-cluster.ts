@@ -46,6 +46,7 @@ import {
 } from '../net/allocators.ts';
 import { cidrContains, cidrSize, cidrsOverlap, formatIPv4, isIPv4, nthAddress, parseCidr, tryParseCidr, tryParseIPv4, type Cidr } from '../net/ipv4.ts';
 import { isRestartableInitContainer, podConditions, podPhase } from '../runtime/core/pod-status.ts';
+import { mulberry32 } from './seeded-random.ts';
 import { ModelError, type Backend, type ClusterSnapshot, type ProxyMode } from './types.ts';
 
 export interface OfflineClusterOptions {
@@ -158,18 +159,6 @@ export function offlineUid(kind: string, namespace: string | undefined, name: st
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${'89ab'[parseInt(hex[16] ?? '0', 16) & 3]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** A seeded PRNG (mulberry32) standing in for the server's Math.random. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // ------------------------------------------------------------------------------------------- the state
 
 interface Source {
@@ -226,7 +215,7 @@ class Builder {
     for (let attempt = 0; attempt < 1000; attempt++) {
       const n = this.#generated.get(base) ?? 0;
       this.#generated.set(base, n + 1);
-      const name = prefix + generateNameSuffix(seededRandom(fnv1a(`${base}#${n}`)));
+      const name = prefix + generateNameSuffix(mulberry32(fnv1a(`${base}#${n}`)));
       if (!this.#taken.has(`${kind}/${namespace ?? ''}/${name}`)) return name;
     }
     return fail(`no free name for generateName ${prefix} in ${namespace ?? 'the cluster'}`);

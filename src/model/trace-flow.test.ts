@@ -233,10 +233,11 @@ describe('the data-plane model', () => {
     assert.equal(egress.hops.flatMap((h) => h.nat ?? []).find((n) => n.kind === 'masquerade')?.to.port, 40000);
   });
 
-  it('assumes a server on the external side for ports other than its resolver\'s, and says so', () => {
-    const t = trace(hostGw, 'shop/frontend', 'http://example.com/');
-    assert.equal(t.verdict.outcome, 'delivered');
-    assert.match(t.verdict.reason, /assumed/);
+  it('knows what listens on the external side: its DNS resolver by default, or the sockets a snapshot lists', () => {
+    assert.equal(trace(hostGw, 'shop/frontend', 'http://example.com/').verdict.outcome, 'refused');
+    assert.equal(trace(hostGw, 'shop/frontend', 'example.com:53').verdict.outcome, 'delivered');
+    const withServer = ClusterModel.build({ ...hostGw.snapshot, externalListeners: ['TCP/80'] });
+    assert.equal(trace(withServer, 'shop/frontend', 'http://example.com/').verdict.outcome, 'delivered');
   });
 
   it('refuses unknown sources and targets with a ModelError code', () => {

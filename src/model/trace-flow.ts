@@ -18,7 +18,7 @@ import type { Chain, Hook, Rule, Ruleset, Table } from '../nft/types.ts';
 import { KUBE_PROXY_TABLE } from '../proxy/core/nft-rules.ts';
 import { servicePortNameString, type ServicePortInfo } from '../proxy/core/service-ports.ts';
 import { podResolvConf, renderHostsFile } from '../runtime/core/dns-files.ts';
-import type { ClusterModel, NodeInfo, PodInfo } from './cluster-model.ts';
+import type { ClusterModel, NodeInfo, PodInfo, RulesetSlice } from './cluster-model.ts';
 import {
   ModelError,
   type Addr, type EndpointChoice, type FlowSpec, type Hop, type IngressView, type NatView, type Outcome, type PacketView, type PolicyView,
@@ -105,18 +105,26 @@ function isLoopback(ip: string): boolean {
 // ------------------------------------------------------------------------------------- netfilter
 
 interface HookOutcome {
+  /** The node's rules this packet could match (ClusterModel.rulesetFor), which the hook walked. */
+  readonly slice: RulesetSlice;
   readonly verdict: 'accept' | 'drop' | 'reject';
   readonly pkt: Pkt;
   readonly result: EvalResult;
   readonly nat: readonly NatView[];
 }
 
+const chainIndexes = new WeakMap<Table, Map<string, Chain>>();
+
 function findChain(table: Table | undefined, name: string): Chain | undefined {
-  return table?.chains.find((c) => c.name === name);
+  if (table === undefined) return undefined;
+  let ix = chainIndexes.get(table);
+  if (ix === undefined) chainIndexes.set(table, (ix = new Map(table.chains.map((c) => [c.name, c]))));
+  return ix.get(name);
 }
 
-function ruleHits(model: ClusterModel, node: NodeInfo, result: EvalResult): RuleHit[] {
-  const rs = model.ruleset(node.name);
+function ruleHits(o: HookOutcome): RuleHit[] {
+  const rs = o.slice.ruleset;
+  const result = o.result;
   const out: RuleHit[] = [];
   for (const step of result.path) {
     const table = rs.tables.find((t) => t.name === step.table && t.family === step.family);
@@ -160,19 +168,20 @@ function runHook(run: Run, node: NodeInfo, hook: Hook, pkt: Pkt, iif: string | u
     fibSaddrType: isLocal(pkt.src.ip) ? 'local' : 'unicast',
   };
   const r = run.picks.get(`${node.netns}/${hook}`) ?? 0;
-  const result = evaluate(run.model.ruleset(node.name), facts, hook, { random: () => r });
+  const slice = run.model.rulesetFor(node.name, { saddr: pkt.src.ip, daddr: pkt.dst.ip, dport: pkt.dst.port });
+  const result = evaluate(slice.ruleset, facts, hook, { random: () => r });
   const after: Pkt = {
     protocol: pkt.protocol,
     src: { ip: result.packet.saddr, port: result.packet.sport ?? pkt.src.port },
     dst: { ip: result.packet.daddr, port: result.packet.dport ?? pkt.dst.port },
     ...(result.packet.mark !== undefined && result.packet.mark !== 0 ? { mark: result.packet.mark } : {}),
-    ...(pkt.randomSport === true || fullyRandomMasquerade(run.model.ruleset(node.name), result) ? { randomSport: true } : {}),
+    ...(pkt.randomSport === true || fullyRandomMasquerade(slice.ruleset, result) ? { randomSport: true } : {}),
   };
   const addr = (a: { addr: string; port?: number }): Addr => (a.port !== undefined ? { ip: a.addr, port: a.port } : { ip: a.addr });
   const nat: NatView[] = result.nat.map((n) => ({
     kind: n.kind, from: addr(n.from), to: n.kind === 'masquerade' && after.randomSport === true ? { ip: n.to.addr } : addr(n.to), by: `${n.table}/${n.chain}`,
   }));
-  return { verdict: result.verdict, pkt: after, result, nat };
+  return { slice, verdict: result.verdict, pkt: after, result, nat };
 }
 
 function hookSummary(hook: Hook, o: HookOutcome, hits: readonly RuleHit[]): string {
@@ -185,7 +194,7 @@ function hookSummary(hook: Hook, o: HookOutcome, hits: readonly RuleHit[]): stri
 
 function netfilterHop(run: Run, node: NodeInfo, hook: Hook, o: HookOutcome, iif: string | undefined, oif: string | undefined): void {
   push(run, () => {
-    const hits = ruleHits(run.model, node, o.result);
+    const hits = ruleHits(o);
     return {
       kind: 'netfilter', where: nodeWhere(node), netns: node.netns, hook,
       ...(iif !== undefined ? { inIf: iif } : {}), ...(oif !== undefined ? { outIf: oif } : {}),
@@ -195,7 +204,7 @@ function netfilterHop(run: Run, node: NodeInfo, hook: Hook, o: HookOutcome, iif:
 }
 
 function lastDecision(model: ClusterModel, node: NodeInfo, o: HookOutcome): string {
-  const hits = ruleHits(model, node, o.result).filter((h) => h.index >= 0 || h.action === 'policy');
+  const hits = ruleHits(o).filter((h) => h.index >= 0 || h.action === 'policy');
   const last = hits[hits.length - 1];
   if (last === undefined) return 'a chain policy';
   if (last.index < 0) return `${last.family} ${last.table} ${last.chain} ${last.text}`;
@@ -204,21 +213,24 @@ function lastDecision(model: ClusterModel, node: NodeInfo, o: HookOutcome): stri
 
 // ------------------------------------------------------------------------------------- Services
 
-function findServicePort(model: ClusterModel, node: NodeInfo, pkt: Pkt): { sp: ServicePortInfo; via: ServiceHit['via'] } | undefined {
+function findServicePort(model: ClusterModel, node: NodeInfo, pkt: Pkt, o: HookOutcome): { sp: ServicePortInfo; via: ServiceHit['via'] } | undefined {
   const proto = pkt.protocol.toLowerCase();
-  const ix = model.serviceIndex(node.name);
-  const hit = ix.byAddress.get(`${proto} ${pkt.dst.ip}:${pkt.dst.port}`);
-  if (hit !== undefined) return hit;
-  if (localAddresses(model, node).has(pkt.dst.ip) || isLoopback(pkt.dst.ip)) {
-    const sp = ix.byNodePort.get(`${proto} ${pkt.dst.port}`);
-    if (sp !== undefined) return { sp, via: 'nodePort' };
+  const local = localAddresses(model, node).has(pkt.dst.ip) || isLoopback(pkt.dst.ip);
+  for (const sp of o.slice.servicePorts) {
+    if (sp.protocol !== proto) continue;
+    if (sp.port === pkt.dst.port) {
+      if (sp.clusterIP === pkt.dst.ip) return { sp, via: 'clusterIP' };
+      if (sp.loadBalancerIPs.includes(pkt.dst.ip)) return { sp, via: 'loadBalancer' };
+      if (sp.externalIPs.includes(pkt.dst.ip)) return { sp, via: 'externalIP' };
+    }
   }
+  if (local) for (const sp of o.slice.servicePorts) if (sp.protocol === proto && sp.nodePort !== 0 && sp.nodePort === pkt.dst.port) return { sp, via: 'nodePort' };
   return undefined;
 }
 
 /** The endpoint chains a Service rule may pick from: read off the `numgen random mod N vmap {...}` it walked. */
-function numgenTargets(model: ClusterModel, node: NodeInfo, o: HookOutcome): { mod: number; targets: string[] } | undefined {
-  const rs = model.ruleset(node.name);
+function numgenTargets(o: HookOutcome): { mod: number; targets: string[] } | undefined {
+  const rs = o.slice.ruleset;
   const table = rs.tables.find((t) => t.name === KUBE_PROXY_TABLE);
   for (const step of o.result.path) {
     if (step.table !== KUBE_PROXY_TABLE || step.action !== 'vmap' || step.rule < 0) continue;
@@ -241,14 +253,14 @@ function numgenTargets(model: ClusterModel, node: NodeInfo, o: HookOutcome): { m
 }
 
 function serviceHop(run: Run, node: NodeInfo, hook: Hook, before: Pkt, o: HookOutcome): void {
-  const found = findServicePort(run.model, node, before);
+  const found = findServicePort(run.model, node, before, o);
   if (found === undefined) return;
   const { sp, via } = found;
   const svc = run.model.service(sp.namespace, sp.name);
   const pickKey = `${node.netns}/${hook}`;
   const choices: (EndpointChoice & { outcome: Outcome })[] = [];
   const dnat = o.nat.find((n) => n.kind === 'dnat');
-  const targets = numgenTargets(run.model, node, o);
+  const targets = numgenTargets(o);
   if (targets !== undefined && !run.quiet) {
     const chosen = dnat !== undefined ? fmt(dnat.to) : '';
     targets.targets.forEach((t, i) => {
@@ -523,10 +535,12 @@ function arriveAtExternal(run: Run, pkt: Pkt): Verdict {
       summary: `the lab's internet ends here: the external side does not forward (ip_forward=0), ${pkt.dst.ip} is not its address` }));
     return stop('dropped', `${pkt.dst.ip} is outside the lab; the external side (the nodes' default gateway) does not forward`, 'external: net.ipv4.ip_forward=0');
   }
-  const known = model.externalListens(pkt.protocol, pkt.dst.port);
+  const listening = model.externalListens(pkt.protocol, pkt.dst.port);
+  const known = model.snapshot.externalListeners !== undefined ? 'its sockets' : 'flatnet runs only its DNS resolver there (53)';
   push(run, () => ({ kind: 'deliver', where: 'external', netns: model.externalNetns(), inIf: 'eth0', packet: view(pkt),
-    summary: known ? `the external side's DNS resolver on ${fmt(pkt.dst)}` : `the external side (${fmt(pkt.dst)}): assuming a server listens on ${pkt.protocol}/${pkt.dst.port} (flatnet only runs its DNS resolver there)` }));
-  return stop('delivered', `reached the external side ${fmt(pkt.dst)}${known ? '' : ' (a server there is assumed)'}`);
+    summary: listening ? `the external side listens on ${pkt.protocol}/${pkt.dst.port} (${fmt(pkt.dst)})` : `the external side (${fmt(pkt.dst)}): nothing listens on ${pkt.protocol}/${pkt.dst.port} (${known})` }));
+  return listening ? stop('delivered', `reached the external side ${fmt(pkt.dst)}`)
+    : stop('refused', `nothing listens on ${pkt.protocol}/${pkt.dst.port} on the external side (${known}): the kernel answers ${pkt.protocol === 'TCP' ? 'RST' : 'ICMP port unreachable'}`);
 }
 
 /** A packet sent by a container of pod `pod`. */

@@ -32,6 +32,11 @@ export interface ClusterSnapshot {
   readonly clusterDomain?: string;
   /** The DNS zone the lab's internet resolver serves (default `example.com`), answering the external address. */
   readonly externalZone?: string;
+  /**
+   * What listens in the external namespace, as `PROTO/port` (a live cluster reads its sockets). Default: the lab's
+   * internet resolver only (`UDP/53`, `TCP/53`).
+   */
+  readonly externalListeners?: readonly string[];
   /** Search domains of the host's resolv.conf, appended to ClusterFirst pods' search path. */
   readonly hostSearches?: readonly string[];
   readonly nodes: readonly Node[];

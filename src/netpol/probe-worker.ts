@@ -4,60 +4,14 @@
 // RST, timeout = no answer: what a policy drop looks like). UDP: the target must answer the datagram
 // (agnhost netexec / serve-hostname do); an ICMP port unreachable is `refused`, silence is `timeout`.
 // Node builtins only.
-import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
+import { probeTcp, probeUdp, type ProbeResult } from './probe-connect.ts';
+
+export type { ProbeResult };
 
 interface Request {
   protocol: 'TCP' | 'UDP';
   timeoutMs: number;
   targets: { ip: string; port: number }[];
-}
-
-export interface ProbeResult {
-  ip: string;
-  port: number;
-  connected: boolean;
-  result: 'connected' | 'refused' | 'timeout' | 'error';
-  ms: number;
-  error?: string;
-}
-
-function tcp(ip: string, port: number, timeoutMs: number): Promise<ProbeResult> {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const done = (result: ProbeResult['result'], error?: string) => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ ip, port, connected: result === 'connected', result, ms: Math.round((performance.now() - t0) * 10) / 10, ...(error ? { error } : {}) });
-    };
-    const sock = connect({ host: ip, port });
-    const timer = setTimeout(() => done('timeout'), timeoutMs);
-    sock.once('connect', () => done('connected'));
-    sock.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ETIMEDOUT' ? 'timeout' : 'error', e.code ?? e.message));
-  });
-}
-
-function udp(ip: string, port: number, timeoutMs: number): Promise<ProbeResult> {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const sock = createSocket('udp4');
-    let finished = false;
-    const done = (result: ProbeResult['result'], error?: string) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      clearInterval(resend);
-      try { sock.close(); } catch { /* closed */ }
-      resolve({ ip, port, connected: result === 'connected', result, ms: Math.round((performance.now() - t0) * 10) / 10, ...(error ? { error } : {}) });
-    };
-    const timer = setTimeout(() => done('timeout'), timeoutMs);
-    // A datagram can be lost (e.g. while ARP resolves): send again a few times within the deadline.
-    const send = () => sock.send('hostname', (e) => { if (e) done(e.message.includes('ECONNREFUSED') ? 'refused' : 'error', e.message); });
-    const resend = setInterval(send, Math.max(100, Math.floor(timeoutMs / 4)));
-    sock.on('message', () => done('connected'));
-    sock.on('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : 'error', e.code ?? e.message));
-    sock.connect(port, ip, send);
-  });
 }
 
 async function main(): Promise<void> {
@@ -68,7 +22,7 @@ async function main(): Promise<void> {
   // Bounded parallelism inside one source: 256 sockets at a time.
   for (let i = 0; i < targets.length; i += 256) {
     const batch = targets.slice(i, i + 256);
-    results.push(...await Promise.all(batch.map((t) => (req.protocol === 'UDP' ? udp(t.ip, t.port, timeoutMs) : tcp(t.ip, t.port, timeoutMs)))));
+    results.push(...await Promise.all(batch.map((t) => (req.protocol === 'UDP' ? probeUdp(t.ip, t.port, timeoutMs) : probeTcp(t.ip, t.port, timeoutMs)))));
   }
   process.stdout.write(JSON.stringify(results) + '\n');
 }

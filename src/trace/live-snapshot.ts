@@ -11,6 +11,7 @@ import { KubeClient } from '../client/kube-client.ts';
 import { readCluster } from '../cli/cluster-commands.ts';
 import { podNetns } from '../lab/core/names.ts';
 import { Lab } from '../lab/lab.ts';
+import { execIn } from '../proxy/exec.ts';
 import { parseResolvConf } from '../runtime/core/dns-files.ts';
 import { ModelError, type ClusterSnapshot, type ProxyMode } from '../model/types.ts';
 
@@ -18,6 +19,21 @@ async function listKind<T extends KubeObject>(client: KubeClient, kind: string):
   const res = resourceFor(kind);
   if (res === undefined) throw new Error(`no resource for ${kind}`);
   return (await client.listAll<T>(res, undefined)).items;
+}
+
+/** What listens in the external namespace (`PROTO/port`), from its sockets. */
+async function externalListeners(netns: string): Promise<string[] | undefined> {
+  const out: string[] = [];
+  for (const [proto, flag] of [['TCP', '-ltnH'], ['UDP', '-lunH']] as const) {
+    const r = await execIn(netns, 'ss', [flag], { timeoutMs: 5000 });
+    if (r.code !== 0) return undefined;
+    for (const line of r.stdout.split('\n')) {
+      const local = line.trim().split(/\s+/)[3];
+      const port = local?.slice(local.lastIndexOf(':') + 1);
+      if (port !== undefined && /^\d+$/.test(port)) out.push(`${proto}/${port}`);
+    }
+  }
+  return [...new Set(out)].sort();
 }
 
 function hostSearches(): string[] {
@@ -56,6 +72,7 @@ export async function readLiveSnapshot(cluster: string, client: KubeClient = clu
       if (uid !== undefined) podVeths[uid] = sb.hostVeth;
     }
   }
+  const listeners = await externalListeners(lab.externalNetns());
   const proxyMode: ProxyMode = rec.proxyMode === 'iptables' ? 'iptables' : 'nftables';
   return {
     name: cluster,
@@ -66,6 +83,7 @@ export async function readLiveSnapshot(cluster: string, client: KubeClient = clu
     serviceCIDR: lab.serviceCIDR,
     ...(lab.lbPool !== undefined ? { lbPool: lab.lbPool } : {}),
     hostSearches: hostSearches(),
+    ...(listeners !== undefined ? { externalListeners: listeners } : {}),
     nodes, pods, services, endpointSlices, namespaces, networkPolicies, ingresses, ingressClasses,
     podVeths,
   };

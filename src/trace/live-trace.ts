@@ -13,6 +13,8 @@ import type { TraceStep } from '../nft/evaluate.ts';
 import type { Match } from '../nft/types.ts';
 import { captureKernelTrace, rulesetHandleIndex } from '../nft-shell/kernel-trace-capture.ts';
 import { sendProbe, type ProbeResult } from '../nft-shell/send-probe.ts';
+import { NETPOL_TABLE } from '../netpol/core/nft-policy.ts';
+import { EGRESS_TABLE, KUBE_PROXY_TABLE } from '../proxy/core/nft-rules.ts';
 import { execIn } from '../proxy/exec.ts';
 
 export interface NamespaceComparison {
@@ -206,7 +208,7 @@ export async function liveTrace(model: ClusterModel, flow: FlowSpec, opts: { tim
     dns = { name: flow.to.host, model: modelAnswers, kernel: kernelAnswers, agree: JSON.stringify(modelAnswers) === JSON.stringify(kernelAnswers) };
   }
 
-  const managed = new Set(nodes.flatMap((n) => model.ruleset(n.name).tables.map((t) => `${t.family} ${t.name}`)));
+  const managed = new Set([KUBE_PROXY_TABLE, EGRESS_TABLE, NETPOL_TABLE].map((t) => `ip ${t}`));
   const foreignTables = [...new Set([...firstPackets.values()].flatMap((evs) => evs.map((e) => `${e.family} ${e.table}`)).filter((t) => !managed.has(t)))].sort();
   const notCompared: string[] = [];
   if (trace.hops.some((h) => h.kind === 'ingress')) {

@@ -183,8 +183,11 @@ export function buildNodePolicyTable(compiled: CompiledPolicies, options: NodePo
     rules.push({ match: [], statements: [{ kind: 'counter' }], verdict: { kind: 'drop' }, comment: dropComment(direction, podKey, lowered.policies) });
     return { name: podChainName(direction, podKey), rules, comment: `${direction} of pod ${podKey}` };
   };
-  for (const pod of model.pods) {
-    if (!options.localPods.has(pod.key)) continue;
+  // The node's pods in model order (sorted by key), found by key when they are few (a trace's slice).
+  const local = options.localPods.size * 8 < model.pods.length
+    ? [...options.localPods].map((k) => model.podsByKey.get(k)).filter((p) => p !== undefined).sort((a, b) => a.index - b.index)
+    : model.pods.filter((p) => options.localPods.has(p.key));
+  for (const pod of local) {
     const lowered = lowerPod(compiled, pod.index);
     const ipv4 = pod.ips.filter((ip) => !ip.includes(':'));
     if (ipv4.length === 0) continue;
