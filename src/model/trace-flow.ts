@@ -306,7 +306,11 @@ function policyHops(run: Run, node: NodeInfo, hook: Hook, pkt: Pkt, o: HookOutco
   const { model } = run.model.policy();
   let verdict;
   try {
-    verdict = evaluateConnection(model, { from: { ip: pkt.src.ip }, to: { ip: pkt.dst.ip }, port: pkt.dst.port, protocol: pkt.protocol });
+    // Pods by key (an IP lookup in the policy model is a scan); other addresses by IP.
+    verdict = evaluateConnection(model, {
+      from: src !== undefined ? { pod: src.key } : { ip: pkt.src.ip }, to: dst !== undefined ? { pod: dst.key } : { ip: pkt.dst.ip },
+      port: pkt.dst.port, protocol: pkt.protocol,
+    });
   } catch {
     return;
   }

@@ -238,7 +238,19 @@ export interface LoweredPod {
   egress: LoweredDirection;
 }
 
+/** The peer addresses of a rule (without a per-pod restriction) are the same for every pod it applies to. */
+const rulePeerSets = new WeakMap<CompiledRule, IpSet>();
+
 function peerIpSet(model: PolicyModel, rule: CompiledRule, onlyPods?: Uint8Array): IpSet {
+  if (onlyPods === undefined) {
+    let memo = rulePeerSets.get(rule);
+    if (memo === undefined) rulePeerSets.set(rule, (memo = computePeerIpSet(model, rule)));
+    return memo;
+  }
+  return computePeerIpSet(model, rule, onlyPods);
+}
+
+function computePeerIpSet(model: PolicyModel, rule: CompiledRule, onlyPods?: Uint8Array): IpSet {
   if (rule.anyPeer && !onlyPods) return { any: true, addresses: [], blocks: [] };
   const addresses = new Set<string>();
   const blocks: { cidr: string; except: string[] }[] = [];

@@ -129,6 +129,9 @@ function dropComment(direction: Direction, pod: string, policies: readonly strin
   return text;
 }
 
+/** Peer sets per compiled policy index, by name (immutable, so tables can share them). */
+const sharedSets = new WeakMap<CompiledPolicies, Map<string, NftSet>>();
+
 /**
  * The node's policy table: chains for its isolated pods, maps dispatching by pod IP, and the peer sets those
  * chains use. Deterministic for the same input (sorted), so `diffRulesets` against the last applied table
@@ -145,11 +148,16 @@ export function buildNodePolicyTable(compiled: CompiledPolicies, options: NodePo
   const setFor = (direction: Direction, allow: LoweredAllow, entry: number): string => {
     const name = peerSetName(direction, allow.policy, allow.rule, entry);
     if (!sets.has(name)) {
-      const addrs = [...new Set(allow.ips.addresses)].sort();
-      sets.set(name, {
-        name, type: ['ipv4_addr'], comment: `${direction} peers of ${allow.policy} rule ${allow.rule}`,
-        elements: addrs.map((a) => ({ key: [a] })),
-      });
+      // A peer set depends only on the compiled policies: every node's table (and every trace slice) shares one.
+      let shared = sharedSets.get(compiled);
+      if (shared === undefined) sharedSets.set(compiled, (shared = new Map()));
+      let set = shared.get(name);
+      if (set === undefined) {
+        const addrs = [...new Set(allow.ips.addresses)].sort();
+        set = { name, type: ['ipv4_addr'], comment: `${direction} peers of ${allow.policy} rule ${allow.rule}`, elements: addrs.map((a) => ({ key: [a] })) };
+        shared.set(name, set);
+      }
+      sets.set(name, set);
     }
     return name;
   };
