@@ -3,12 +3,12 @@
 // come from the EndpointSlice controller's own reconciler (<=100 endpoints each), and 1,000 NetworkPolicies
 // using every field (pod/namespace selectors with matchLabels and matchExpressions, ipBlock with except,
 // named ports, port ranges, both directions, deny-all and allow-all). Measured:
-//   (a) ClusterModel.build: wall time and heap/RSS growth (goal <=10 s, <=2 GB);
-//   (b) trace pod -> Service by name: one node's rulesets (built lazily, per node a trace passes), the
-//       first trace, then a few hundred random flows: cold (each once, in order, within a time budget;
-//       rulesets built on first touch; a flow whose new rulesets would not fit in the heap is skipped and
-//       counted) and warm (the traced flows again, up to 300 traces) (goal <=1 ms). At scale 1 give node a
-//       bigger heap (NODE_OPTIONS=--max-old-space-size=12288) or few flows fit;
+//   (a) loading: ClusterModel.build + prepare() (policy model and index, DNS zone, Ingress table): wall time and
+//       heap/RSS growth (goal <=10 s, <=2 GB);
+//   (b) trace pod -> Service by name (DNS on the pod's search path, the DNS transport, every hook on the nodes it
+//       crosses, and every endpoint's path walked for its outcome): the first trace, then a few hundred random
+//       flows cold (each once: the ruleset slices of their packets are built on first touch) and warm (the same
+//       flows again, up to 300 traces) (goal <=1 ms);
 //   (c) the NetworkPolicy matrix of a 1,000-pod subset (1,000 x 1,000) with src/netpol/core
 //       (buildPolicyModel + compilePolicies + computeMatrix) against all the policies (goal <=10 s).
 // Baseline in the same run: the same at 1/10 of the scale. Env: FLATNET_BENCH_MODEL_SCALE (default 1;

@@ -100,6 +100,8 @@ export interface RulesetSlice {
 
 /** Bound on cached ruleset slices (each is small: the base chains plus a few Services and pods). */
 const MAX_CACHED_SLICES = 4096;
+/** Bound on the (node, addresses, port) -> slice lookups kept. */
+const MAX_CACHED_PACKETS = 100_000;
 
 export class ClusterModel {
   readonly snapshot: ClusterSnapshot;
@@ -124,6 +126,7 @@ export class ClusterModel {
   /** EndpointSlices by their Service (`namespace/name`). */
   private readonly slicesByService = new Map<string, EndpointSlice[]>();
   private readonly slices = new Map<string, RulesetSlice>();
+  private readonly slicesByPacket = new Map<string, RulesetSlice>();
   private readonly proxySlices = new Map<string, { tables: readonly Table[]; servicePorts: readonly ServicePortInfo[] }>();
   private readonly policySlices = new Map<string, Table>();
   private readonly servicesByIP = new Map<string, { service: Service; via: 'clusterIP' | 'loadBalancer' | 'externalIP' }>();
@@ -335,6 +338,16 @@ export class ClusterModel {
    * cluster then builds a few chains instead of 10,000 Services' worth per node it crosses.
    */
   rulesetFor(name: string, packet: PacketKeys): RulesetSlice {
+    const direct = `${name}|${packet.saddr}|${packet.daddr}|${packet.dport}`;
+    const known = this.slicesByPacket.get(direct);
+    if (known !== undefined) return known;
+    const slice = this.buildSlice(name, packet);
+    if (this.slicesByPacket.size >= MAX_CACHED_PACKETS) this.slicesByPacket.clear();
+    this.slicesByPacket.set(direct, slice);
+    return slice;
+  }
+
+  private buildSlice(name: string, packet: PacketKeys): RulesetSlice {
     const node = this.nodes.get(name);
     if (node === undefined) throw new ModelError('UnknownSource', `no node ${name}`);
     const services = new Set<Service>();
