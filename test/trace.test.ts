@@ -90,8 +90,8 @@ interface Env {
   ingressIP: string;
 }
 
-async function setUp(backend: 'host-gw' | 'vxlan'): Promise<Env> {
-  const c = await upCluster({ backend, nodes: 2 });
+async function setUp(backend: 'host-gw' | 'vxlan', proxyMode: 'nftables' | 'iptables' = 'nftables'): Promise<Env> {
+  const c = await upCluster({ backend, nodes: 2, proxyMode });
   await c.k(['apply', '-f', '-'], MANIFESTS);
   await c.k(['-n', 'shop', 'wait', '--for=condition=Ready', 'pod', '--all', '--timeout=60s']);
   await waitEnforced(c, await policyVersions(c, ['shop']), ['shop'], Date.now(), 2);
@@ -112,7 +112,9 @@ async function setUp(backend: 'host-gw' | 'vxlan'): Promise<Env> {
   const wanted = services.flatMap((s) => [s.spec?.clusterIP ?? '', ...(s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '')]).filter((ip) => /^\d/.test(ip));
   for (const node of ['node-1', 'node-2']) {
     await waitFor(`kube-proxy rules on ${node}`, async () => {
-      const r = await run('ip', ['netns', 'exec', `fn-${c.name}-${node}`, 'nft', 'list', 'map', 'ip', 'kube-proxy', 'service-ips']);
+      const r = proxyMode === 'nftables'
+        ? await run('ip', ['netns', 'exec', `fn-${c.name}-${node}`, 'nft', 'list', 'map', 'ip', 'kube-proxy', 'service-ips'])
+        : await run('ip', ['netns', 'exec', `fn-${c.name}-${node}`, 'iptables-save', '-t', 'nat']);
       return wanted.every((ip) => r.stdout.includes(ip)) ? true : undefined;
     });
   }
@@ -223,3 +225,24 @@ for (const backend of ['host-gw', 'vxlan'] as const) {
     });
   });
 }
+
+describe('flatnet trace --live with kube-proxy in iptables mode', () => {
+  let env: Env;
+  before(async () => { env = await setUp('host-gw', 'iptables'); });
+  after(async () => { await env?.c.down(); });
+
+  it('compares outcomes (not nftables rules) and agrees for a Service, a NodePort and a policy denial', async () => {
+    const svc = await live(env, 'shop/frontend', 'http://web');
+    assertAgrees(svc);
+    assert.equal(svc.kernel.result, 'connected');
+    assert.ok(svc.namespaces.length > 0 && svc.namespaces.every((n) => n.skipped !== undefined), 'rule-by-rule comparison is skipped in iptables mode');
+    assert.ok(svc.trace.notes.some((n) => n.includes('iptables mode')));
+    const np = env.service('web-np').spec?.ports?.[0]?.nodePort ?? 0;
+    const nodePort = await live(env, 'external', `${env.nodeIP('node-1')}:${np}`);
+    assertAgrees(nodePort);
+    assert.equal(nodePort.kernel.result, 'connected');
+    const denied = await live(env, 'shop/stranger', 'shop/backend-1:8080');
+    assertAgrees(denied);
+    assert.equal(denied.kernel.result, 'timeout');
+  });
+});

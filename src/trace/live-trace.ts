@@ -6,8 +6,8 @@
 // client's result with the model's verdict. For a name, the pod's own resolver (glibc, the pod's
 // resolv.conf) is asked too, and its answer compared with the model's DNS hops. Shell.
 import type { ClusterModel } from '../model/cluster-model.ts';
-import { clientResult } from '../model/outcomes.ts';
-import type { FlowSpec, Hop, Trace } from '../model/types.ts';
+import { clientResult, possibleOutcomes } from '../model/outcomes.ts';
+import type { FlowSpec, Hop, Outcome, Trace } from '../model/types.ts';
 import { compareWithModel, type ComparisonRow, type KernelTraceEvent } from '../nft/kernel-trace.ts';
 import type { TraceStep } from '../nft/evaluate.ts';
 import type { Match } from '../nft/types.ts';
@@ -91,6 +91,18 @@ function kernelEndpoint(events: readonly KernelTraceEvent[]): string | undefined
   return undefined;
 }
 
+/** The endpoint a DNAT sent the packet to, from the headers the kernel printed after the translation. */
+function dnatTarget(events: readonly KernelTraceEvent[], original: { ip: string; port?: number }): string | undefined {
+  for (const e of events) {
+    const p = e.packet;
+    if (e.kind !== 'packet' || p?.daddr === undefined) continue;
+    if (p.daddr !== original.ip || (p.dport !== undefined && original.port !== undefined && p.dport !== original.port)) {
+      return `${p.daddr}:${p.dport ?? original.port ?? ''}`;
+    }
+  }
+  return undefined;
+}
+
 function hopsByNetns(trace: Trace): Map<string, Hop[]> {
   const out = new Map<string, Hop[]>();
   for (const h of trace.hops) {
@@ -163,6 +175,13 @@ export async function liveTrace(model: ClusterModel, flow: FlowSpec, opts: { tim
     if (evs.length > 0) firstPackets.set(n.netns, evs);
     endpoint ??= kernelEndpoint(evs);
   }
+  // iptables mode names endpoint chains by hash (KUBE-SEP-...): read the DNAT off the translated headers instead.
+  if (endpoint === undefined && first.hops.some((h) => h.kind === 'service')) {
+    for (const evs of firstPackets.values()) {
+      endpoint = dnatTarget(evs, dst);
+      if (endpoint !== undefined) break;
+    }
+  }
   if (flow.from.kind === 'external') {
     const entered = first.hops.find((h) => h.ecmp !== undefined);
     if (entered !== undefined) viaNode = nodes.find((n) => firstPackets.has(n.netns))?.name;
@@ -178,8 +197,15 @@ export async function liveTrace(model: ClusterModel, flow: FlowSpec, opts: { tim
   const byNetns = hopsByNetns(trace);
   const comparisons: NamespaceComparison[] = [];
   let masqueradedAt: string | undefined;
+  const iptables = model.snapshot.proxyMode === 'iptables';
   for (const [netns, hops] of byNetns) {
     const where = hops[0]?.where ?? netns;
+    if (iptables) {
+      // kube-proxy's rules here are iptables chains (KUBE-SVC-..., KUBE-SEP-...); the model walks the nftables
+      // layout of the same Services, so only the outcome is compared, not rule by rule.
+      comparisons.push({ netns, where, agree: true, skipped: 'kube-proxy runs in iptables mode: its chains are not the nftables layout the model walks; the outcome is compared instead', rows: [] });
+      continue;
+    }
     const kernel = firstPackets.get(netns);
     if (masqueradedAt !== undefined && kernel === undefined) {
       comparisons.push({ netns, where, agree: true, skipped: `the packet was masqueraded on ${masqueradedAt} with a random source port; its trace here cannot be told apart`, rows: [] });
@@ -208,7 +234,8 @@ export async function liveTrace(model: ClusterModel, flow: FlowSpec, opts: { tim
     dns = { name: flow.to.host, model: modelAnswers, kernel: kernelAnswers, agree: JSON.stringify(modelAnswers) === JSON.stringify(kernelAnswers) };
   }
 
-  const managed = new Set([KUBE_PROXY_TABLE, EGRESS_TABLE, NETPOL_TABLE].map((t) => `ip ${t}`));
+  // In iptables mode kube-proxy's rules live in iptables-nft's own tables.
+  const managed = new Set([KUBE_PROXY_TABLE, EGRESS_TABLE, NETPOL_TABLE, ...(iptables ? ['nat', 'filter', 'mangle', 'raw'] : [])].map((t) => `ip ${t}`));
   const foreignTables = [...new Set([...firstPackets.values()].flatMap((evs) => evs.map((e) => `${e.family} ${e.table}`)).filter((t) => !managed.has(t)))].sort();
   const notCompared: string[] = [];
   if (trace.hops.some((h) => h.kind === 'ingress')) {
@@ -220,8 +247,12 @@ export async function liveTrace(model: ClusterModel, flow: FlowSpec, opts: { tim
     const agree = trace.http.forwarded ? got.status !== 0 && !got.fromController : got.status === trace.http.status;
     http = { ...got, agree };
   }
-  const expected = clientResult(trace.verdict.outcome);
-  const resultAgrees = expected === p.result || (expected === 'unreachable' && (p.result === 'error' || p.result === 'refused'));
+  const matchesClient = (o: Outcome): boolean => {
+    const expected = clientResult(o);
+    return expected === p.result || (expected === 'unreachable' && (p.result === 'error' || p.result === 'refused'));
+  };
+  // Without the kernel's endpoint choice (iptables mode), any endpoint's outcome is a possible result.
+  const resultAgrees = iptables && endpoint === undefined ? possibleOutcomes(trace).some(matchesClient) : matchesClient(trace.verdict.outcome);
   const pathAgrees = comparisons.every((c) => c.agree);
   const reachedSocket = trace.verdict.outcome === 'delivered' || trace.verdict.outcome === 'refused';
   const listenerMismatch = !resultAgrees && pathAgrees && reachedSocket && (p.result === 'refused' || p.result === 'connected')
