@@ -4,7 +4,7 @@
 # output to docs/tour-output/NN-name.txt (a transcript: `$ command` lines followed by what the command printed,
 # and `[exit status N]` when it failed). Both clusters are always taken down (trap), also on failure or ^C.
 #
-#   bash scripts/tour.sh            # as root, from anywhere; about two minutes
+#   bash scripts/tour.sh            # as root, from anywhere; about a minute
 #   bash scripts/tour.sh --check    # no cluster: check that every excerpt in docs/tour.md matches its file
 #
 # Every wait is bounded (kubectl wait --timeout, timeout(1) around each command, counted polling loops).
@@ -461,9 +461,10 @@ run 54-trace-service "bin/flatnet trace --name $HG demo/client http://nginx-serv
 bg_start 60-egress "timeout 60 ip netns exec $EXT socat TCP-LISTEN:8080,bind=$EXT_IP,reuseaddr,fork SYSTEM:'echo HTTP/1.0 200 OK; echo; echo hello from the internet - you came from \$SOCAT_PEERADDR'"
 run 60-egress "$KD exec client -- curl -s --local-port 40001 http://example.com:8080/"
 run 60-egress "ip netns exec $N1 conntrack -L -p tcp --sport 40001"
-bg_stop
 run 61-egress-rules "ip netns exec $N1 nft list table ip flatnet-egress"
+# Still while socat listens: on a live cluster the trace reads the external side's real sockets.
 run 62-trace-egress "bin/flatnet trace --name $HG demo/client http://example.com:8080/"
+bg_stop
 
 # --- NodePort and LoadBalancer from outside (seed 000 §2.F.1, 001 "Service Types", 002 §6) ----------------
 run 70-nodeport "$KD get svc web-nodeport web-lb"

@@ -9,6 +9,8 @@ export interface RenderOptions {
 }
 
 const fmt = (a: { ip: string; port?: number }): string => (a.port !== undefined ? `${a.ip}:${a.port}` : a.ip);
+/** A TCP/UDP endpoint; a port the model cannot know (the kernel picks it at random) prints as `*`. */
+const withPort = (a: { ip: string; port?: number }): string => `${a.ip}:${a.port ?? '*'}`;
 
 function ifaces(h: Hop): string {
   if (h.inIf !== undefined && h.outIf !== undefined) return `${h.inIf} -> ${h.outIf}`;
@@ -20,7 +22,7 @@ function ifaces(h: Hop): string {
 function hopLines(h: Hop, n: number, opts: RenderOptions): string[] {
   const head = `${String(n).padStart(3)}. ${h.where}${h.netns !== undefined ? ` [${h.netns}]` : ''}${ifaces(h) !== '' ? `  ${ifaces(h)}` : ''}`;
   const lines = [head, `       ${h.summary}`];
-  if (h.kind !== 'dns') lines.push(`       packet ${h.packet.protocol} ${fmt(h.packet.src)} -> ${fmt(h.packet.dst)}${h.outer !== undefined ? `  (outer UDP ${h.outer.src} -> ${h.outer.dst}:${h.outer.udpPort} VNI ${h.outer.vni})` : ''}`);
+  if (h.kind !== 'dns') lines.push(`       packet ${h.packet.protocol} ${withPort(h.packet.src)} -> ${withPort(h.packet.dst)}${h.outer !== undefined ? `  (outer UDP ${h.outer.src} -> ${h.outer.dst}:${h.outer.udpPort} VNI ${h.outer.vni})` : ''}`);
   const rules = h.rules ?? [];
   const deciding = (r: (typeof rules)[number]): boolean =>
     r.index >= 0 ? r.action !== 'match' || r.detail !== 'continue' : r.action === 'policy' && r.detail !== 'accept';

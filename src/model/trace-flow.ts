@@ -187,7 +187,7 @@ function runHook(run: Run, node: NodeInfo, hook: Hook, pkt: Pkt, iif: string | u
 function hookSummary(hook: Hook, o: HookOutcome, hits: readonly RuleHit[]): string {
   const decisive = hits.filter((h) => h.index >= 0);
   const chains = [...new Set(decisive.map((h) => `${h.table}/${h.chain}`))];
-  const nat = o.nat.map((n) => `${n.kind} ${fmt(n.from)} -> ${fmt(n.to)}`).join(', ');
+  const nat = o.nat.map((n) => `${n.kind} ${fmt(n.from)} -> ${n.to.port !== undefined ? fmt(n.to) : `${n.to.ip}:*`}`).join(', ');
   const what = o.verdict === 'accept' ? (nat !== '' ? nat : 'accept') : o.verdict;
   return `${hook}: ${chains.length > 0 ? chains.join(' > ') : 'no rule matched'}: ${what}`;
 }
@@ -667,7 +667,7 @@ function answerA(model: ClusterModel, name: string): { rcode: string; answers: s
   return { rcode: 'REFUSED', answers: [], by: "forwarded; the lab's internet resolver serves no such zone" };
 }
 
-function resolveFromPod(run: Run, pod: PodInfo, host: string, protocol: TraceProtocol): Resolved {
+function resolveFromPod(run: Run, pod: PodInfo, host: string): Resolved {
   const model = run.model;
   const conf = podResolvConf(pod.object.spec ?? { containers: [] }, {
     namespace: pod.namespace, clusterDomain: model.domain, clusterDNS: [model.clusterDNS],
@@ -710,7 +710,6 @@ function resolveFromPod(run: Run, pod: PodInfo, host: string, protocol: TracePro
     if (ip !== undefined) return { ip };
     if (a.rcode === 'NOERROR' && a.answers.length > 0) continue;
   }
-  void protocol;
   return { verdict: stop('unresolved', `${host}: no name on the search path has an address (${candidates.join(', ')}): NXDOMAIN, no A record, or refused upstream`) };
 }
 
@@ -829,7 +828,8 @@ function replyHops(segments: readonly Segment[]): Hop[] {
     if (s === undefined) continue;
     const inReply = reversePkt(s.out);
     const outReply = reversePkt(s.in);
-    const undo = s.nat.map((n) => (n.kind === 'dnat' ? `un-DNAT source ${fmt(n.to)} -> ${fmt(n.from)}` : `un-${n.kind === 'snat' ? 'SNAT' : 'masquerade'} destination ${fmt(n.to)} -> ${fmt(n.from)}`));
+    const any = (a: Addr): string => `${a.ip}:${a.port ?? '*'}`;
+    const undo = s.nat.map((n) => (n.kind === 'dnat' ? `un-DNAT source ${any(n.to)} -> ${any(n.from)}` : `un-${n.kind === 'snat' ? 'SNAT' : 'masquerade'} destination ${any(n.to)} -> ${any(n.from)}`));
     out.push({
       kind: i === 0 ? 'deliver' : 'route', where: s.where, ...(s.netns !== undefined ? { netns: s.netns } : {}),
       ...(s.outIf !== undefined ? { inIf: s.outIf } : {}), ...(s.inIf !== undefined ? { outIf: s.inIf } : {}),
@@ -867,7 +867,7 @@ export function traceFlow(model: ClusterModel, flow: FlowSpec): Trace {
     const from = flow.from;
     const srcPod = from.kind === 'pod' ? model.pod(`${from.namespace}/${from.name}`) : undefined;
     if (from.kind === 'pod' && srcPod === undefined) throw new ModelError('UnknownSource', `no running pod ${from.namespace}/${from.name}`);
-    const r = srcPod !== undefined && !srcPod.hostNetwork ? resolveFromPod(main, srcPod, t.host, protocol) : resolveOutside(main, sourceText(from), t.host);
+    const r = srcPod !== undefined && !srcPod.hostNetwork ? resolveFromPod(main, srcPod, t.host) : resolveOutside(main, sourceText(from), t.host);
     dstIP = r.ip;
     early = r.verdict;
   }
