@@ -625,6 +625,13 @@ export const demoCommand: Command = {
     // Seed 001's Quick Reference: reach the Service by name from a throwaway pod (DNS + kube-proxy DNAT).
     // (The short sleep lets kubectl attach before the output is written: attach streams new output only.)
     show(['-n', 'demo', 'run', 'tmp', '--image=busybox', '--rm', '-i', '--restart=Never', '--', 'sh', '-c', 'sleep 1; wget -qO- http://nginx-service/ | head -4']);
+    // The same flow, hop by hop, as the model of the data plane sees it (seed 003's Summary Diagram).
+    const pod = spawnSync('kubectl', ['--context', ctx, '-n', 'demo', 'get', 'pods', '-l', 'app=nginx', '-o', 'jsonpath={.items[0].metadata.name}'], { encoding: 'utf8' }).stdout.trim();
+    if (pod !== '') {
+      process.stdout.write(`\n$ flatnet trace --name ${name} demo/${pod} http://nginx-service\n`);
+      spawnSync(join(repoRoot, 'bin', 'flatnet'), ['trace', '--name', name, `demo/${pod}`, 'http://nginx-service'], { stdio: 'inherit' });
+    }
+    const lb = spawnSync('kubectl', ['--context', ctx, '-n', INGRESS_NAMESPACE, 'get', 'svc', INGRESS_SERVICE, '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'], { encoding: 'utf8' }).stdout.trim() || 'LB_IP';
     process.stderr.write([
       '',
       `The demo cluster "${name}" runs (kubectl context ${ctx}). Things to try:`,
@@ -633,6 +640,9 @@ export const demoCommand: Command = {
       '  kubectl -n demo describe svc nginx-service; kubectl -n demo get endpointslices',
       `  sudo ip netns exec fn-${name}-node-1 nft list table ip kube-proxy       # the node's kube-proxy rules`,
       '  bin/flatnet matrix -f examples/                                           # NetworkPolicy truth table, offline',
+      `  bin/flatnet trace --name ${name} demo/${pod || 'POD'} http://nginx-service --live   # the same trace, checked against the kernel`,
+      `  bin/flatnet trace --name ${name} external http://${lb}/ --host-header web.example.com   # the Ingress, from outside`,
+      '  docs/tour.md                                                              # a guided tour of the seeds on a running cluster',
       `  bin/flatnet down --name ${name}`,
       '',
     ].join('\n'));
