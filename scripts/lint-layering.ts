@@ -6,6 +6,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 
 export const PURE_DIRS = [
+  'src/addons',
   'src/api',
   'src/controllers/core',
   'src/model',

@@ -2,6 +2,10 @@
 // $FLATNET_HOME/clusters/<name>/ (default /var/lib/flatnet as root, ~/.local/share/flatnet otherwise):
 // cluster.json (settings and pid), data/ (the API server's state, PKI and kubeconfig), server.log.
 // Its context `flatnet-<name>` is merged into the user's kubeconfig, as kind does.
+import {
+  clusterDNSObjects, COREDNS_REPLICAS, ingressCertDir, ingressObjects, serviceAccountDir,
+  INGRESS_CLASS, INGRESS_DEPLOYMENT, INGRESS_NAMESPACE, INGRESS_REPLICAS, INGRESS_SERVICE,
+} from '../addons/system-objects.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -296,7 +300,7 @@ export async function clusterUp(opts: { name: string; nodes: number; backend: st
         if (Date.now() > dnsDeadline) throw new CliError(`cluster DNS did not become ready; see kubectl -n kube-system describe pods -l k8s-app=kube-dns`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      say(`cluster DNS: coredns (2 replicas) behind kube-dns ${clusterDNSServiceIP(opts.serviceCIDR)}`);
+      say(`cluster DNS: coredns (${COREDNS_REPLICAS} replicas) behind kube-dns ${clusterDNSServiceIP(opts.serviceCIDR)}`);
     }
     await ensureIngress(client, opts.name);
     if (opts.wait) {
@@ -333,56 +337,13 @@ const DEPLOYMENTS = resourceFor('Deployment');
  * external side.
  */
 async function ensureClusterDNS(client: import('../client/kube-client.ts').KubeClient, lab: import('../lab/lab.ts').Lab, dataDir: string, name: string): Promise<void> {
-  const saDir = join('/run/flatnet', name, 'serviceaccount');
+  const saDir = serviceAccountDir(name);
   mkdirSync(saDir, { recursive: true, mode: 0o700 });
   writeFileSync(join(saDir, 'token'), readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(), { mode: 0o600 });
   writeFileSync(join(saDir, 'ca.crt'), readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8'), { mode: 0o644 });
   writeFileSync(join(saDir, 'namespace'), 'kube-system');
-  const dnsIP = clusterDNSServiceIP(lab.serviceCIDR);
-  const labels = { 'k8s-app': 'kube-dns' };
-  const objects: KubeObject[] = [
-    {
-      apiVersion: 'v1', kind: 'Service',
-      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...labels, 'kubernetes.io/name': 'CoreDNS' } },
-      spec: { selector: labels, clusterIP: dnsIP, ports: [
-        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
-        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
-        { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
-      ] },
-    },
-    {
-      apiVersion: 'apps/v1', kind: 'Deployment',
-      metadata: { name: 'coredns', namespace: 'kube-system', labels },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            dnsPolicy: 'Default',
-            containers: [{
-              name: 'coredns',
-              image: 'registry.k8s.io/coredns/coredns:v1.12.0',
-              args: ['--listen', '0.0.0.0:53', '--domain', 'cluster.local', '--service-account-dir', saDir, '--metrics', '0.0.0.0:9153',
-                '--nameserver-ip', dnsIP, '--upstream', `${lab.externalIP()}:53`],
-              ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' }, { name: 'metrics', containerPort: 9153, protocol: 'TCP' }],
-              readinessProbe: { httpGet: { path: '/ready', port: 9153 }, periodSeconds: 1 },
-              livenessProbe: { httpGet: { path: '/health', port: 9153 }, periodSeconds: 10, failureThreshold: 5 },
-              securityContext: { runAsUser: 0 },
-            }],
-          },
-        },
-      },
-    },
-  ];
-  await ensureObjects(client, objects);
+  await ensureObjects(client, clusterDNSObjects({ cluster: name, serviceCIDR: lab.serviceCIDR, externalIP: lab.externalIP() }));
 }
-
-const INGRESS_NAMESPACE = 'flatnet-ingress';
-const INGRESS_SERVICE = 'flatnet-ingress';
-const INGRESS_DEPLOYMENT = 'flatnet-ingress-controller';
-const INGRESS_CLASS = 'flatnet';
-const INGRESS_REPLICAS = 2;
 
 /**
  * flatnet's Ingress controller as a cluster add-on, laid out like ingress-nginx's manifests: namespace
@@ -393,8 +354,7 @@ const INGRESS_REPLICAS = 2;
  * ensureClusterDNS writes. Two replicas both serve (the proxy is stateless); both write the same status.
  */
 async function ensureIngress(client: import('../client/kube-client.ts').KubeClient, name: string): Promise<void> {
-  const saDir = join('/run/flatnet', name, 'serviceaccount');
-  const certDir = join('/run/flatnet', name, 'ingress');
+  const certDir = ingressCertDir(name);
   const certPath = join(certDir, 'tls.crt');
   const keyPath = join(certDir, 'tls.key');
   if (!existsSync(certPath) || !existsSync(keyPath)) {
@@ -404,51 +364,7 @@ async function ensureIngress(client: import('../client/kube-client.ts').KubeClie
     writeFileSync(keyPath, pair.key, { mode: 0o600 });
     writeFileSync(certPath, pair.cert, { mode: 0o644 });
   }
-  const labels = { 'app.kubernetes.io/name': 'flatnet-ingress', 'app.kubernetes.io/component': 'controller' };
-  const objects: KubeObject[] = [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: INGRESS_NAMESPACE, labels: { 'app.kubernetes.io/name': 'flatnet-ingress' } } },
-    {
-      apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass',
-      metadata: { name: INGRESS_CLASS, labels, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
-      spec: { controller: 'flatnet.dev/ingress' },
-    },
-    {
-      apiVersion: 'v1', kind: 'Service',
-      metadata: { name: INGRESS_SERVICE, namespace: INGRESS_NAMESPACE, labels },
-      // No node ports: the pool address is routed to the nodes and kube-proxy serves it directly, so the
-      // add-on takes nothing from the NodePort range users and tests pick from.
-      spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, selector: labels, ports: [
-        { name: 'http', port: 80, protocol: 'TCP', targetPort: 'http' },
-        { name: 'https', port: 443, protocol: 'TCP', targetPort: 'https' },
-      ] },
-    },
-    {
-      apiVersion: 'apps/v1', kind: 'Deployment',
-      metadata: { name: INGRESS_DEPLOYMENT, namespace: INGRESS_NAMESPACE, labels },
-      spec: {
-        replicas: INGRESS_REPLICAS,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            terminationGracePeriodSeconds: 15,
-            containers: [{
-              name: 'controller',
-              image: 'flatnet.dev/ingress-controller',
-              args: ['--http-port', '80', '--https-port', '443', '--class', INGRESS_CLASS, '--publish-service', `${INGRESS_NAMESPACE}/${INGRESS_SERVICE}`,
-                '--service-account-dir', saDir, '--default-cert', certPath, '--default-key', keyPath],
-              ports: [{ name: 'http', containerPort: 80, protocol: 'TCP' }, { name: 'https', containerPort: 443, protocol: 'TCP' }],
-              // The proxy listens only once its informers synced and the first table is installed.
-              readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: 1 },
-              livenessProbe: { tcpSocket: { port: 80 }, periodSeconds: 10, failureThreshold: 5 },
-              securityContext: { runAsUser: 0 },
-            }],
-          },
-        },
-      },
-    },
-  ];
-  await ensureObjects(client, objects);
+  await ensureObjects(client, ingressObjects({ cluster: name }));
 }
 
 /** Waits until every controller replica is ready and the Service has its pool address; returns that address. */

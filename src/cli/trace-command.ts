@@ -7,7 +7,7 @@ import { ClusterModel } from '../model/cluster-model.ts';
 import { offlineCluster } from '../model/offline-cluster.ts';
 import { parseTraceSource, parseTraceTarget } from '../model/flow-text.ts';
 import { renderTrace } from '../model/render-trace.ts';
-import { ModelError, type ClusterSnapshot, type FlowSpec, type Trace } from '../model/types.ts';
+import { ModelError, type ClusterSnapshot, type FlowSpec } from '../model/types.ts';
 import { liveTrace, renderLive } from '../trace/live-trace.ts';
 import { readLiveSnapshot } from '../trace/live-snapshot.ts';
 import { CliError, stringOpt, type Command } from './command.ts';
@@ -63,9 +63,10 @@ export function flowFromArgs(values: Record<string, string | boolean | undefined
   }
 }
 
-export function traceOrFail(model: ClusterModel, flow: FlowSpec): Trace {
+/** Runs a trace; a flow the model refuses (unknown pod, node...) becomes a one-line CLI error. */
+export async function traceOrFail<T>(run: () => T | Promise<T>): Promise<T> {
   try {
-    return model.trace(flow);
+    return await run();
   } catch (e) {
     if (e instanceof ModelError) throw new CliError(e.message, 1, { cause: e });
     throw e;
@@ -101,13 +102,12 @@ export const traceCommand: Command = {
     const model = ClusterModel.build(snapshot);
     if (live) {
       if (process.getuid?.() !== 0) throw new CliError('--live sends packets inside the lab\'s namespaces: run as root', 1);
-      traceOrFail(model, flow);
-      const result = await liveTrace(model, flow);
+      const result = await traceOrFail(() => liveTrace(model, flow));
       if (output === 'json') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else process.stdout.write(renderTrace(result.trace, { verbose: values['verbose'] === true }) + '\n' + renderLive(result) + '\n');
       return result.agree ? 0 : 1;
     }
-    const traced = traceOrFail(model, flow);
+    const traced = await traceOrFail(() => model.trace(flow));
     const trace = notes.length > 0 ? { ...traced, notes: [...traced.notes, ...notes] } : traced;
     if (output === 'json') process.stdout.write(JSON.stringify(trace, null, 2) + '\n');
     else process.stdout.write(renderTrace(trace, { verbose: values['verbose'] === true }) + '\n');

@@ -8,35 +8,17 @@
 // claiming one address (impossible unless someone wrote status by hand) are resolved oldest first and the
 // other gets a new one. An address is released when its Service is deleted, stops being a LoadBalancer, or
 // moves to another class (then its status is cleared, unless another controller now owns it).
+import { DEFAULT_LOAD_BALANCER_CLASS, managesService, poolRanges } from './core/load-balancer.ts';
 import type { LoadBalancerIngress, Service } from '../api/types.ts';
 import { PoolAllocator } from '../net/allocators.ts';
-import { formatIPv4, parseCidr } from '../net/ipv4.ts';
 import { type Action, clone, compareStrings, event, jsonEqual, parseTime, referenceTo } from './core/actions.ts';
 import { type ActionApplier, ControllerShell, type Logger, type SharedInformers, keyOf, onAnyChange } from './runtime.ts';
 
 export const LB_SOURCE = 'service-lb-controller';
-/** The spec.loadBalancerClass this controller answers to (besides no class at all). */
-export const DEFAULT_LOAD_BALANCER_CLASS = 'flatnet.io/load-balancer';
 /** Default pool: outside the pod (10.244.0.0/16) and service (10.96.0.0/12) ranges and the lab underlay (172.31.0.0/16). */
 export const DEFAULT_LB_POOL = ['10.255.255.0/24'];
 
-/** Pool entries as ranges; a CIDR of /30 or wider drops its network and broadcast addresses. */
-export function poolRanges(pool: readonly string[]): string[] {
-  return pool.map((entry) => {
-    if (!entry.includes('/')) return entry;
-    const cidr = parseCidr(entry, { strict: true });
-    if (cidr.prefix > 30) return entry;
-    const first = cidr.network + 1;
-    const last = cidr.network + 2 ** (32 - cidr.prefix) - 2;
-    return `${formatIPv4(first)}-${formatIPv4(last)}`;
-  });
-}
-
-export function managesService(svc: Service, loadBalancerClass: string): boolean {
-  if (svc.spec?.type !== 'LoadBalancer') return false;
-  const cls = svc.spec.loadBalancerClass;
-  return cls === undefined || cls === null || cls === '' || cls === loadBalancerClass;
-}
+export { DEFAULT_LOAD_BALANCER_CLASS, managesService, poolRanges };
 
 const ingressIPs = (svc: Service): string[] => (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== '');
 

@@ -125,7 +125,6 @@ export class ClusterModel {
   private readonly servicesByNodePort = new Map<number, Service[]>();
   /** EndpointSlices by their Service (`namespace/name`). */
   private readonly slicesByService = new Map<string, EndpointSlice[]>();
-  private readonly slices = new Map<string, RulesetSlice>();
   private readonly slicesByPacket = new Map<string, RulesetSlice>();
   private readonly proxySlices = new Map<string, { tables: readonly Table[]; servicePorts: readonly ServicePortInfo[] }>();
   private readonly policySlices = new Map<string, Table>();
@@ -378,14 +377,7 @@ export class ClusterModel {
       if (this.policySlices.size >= MAX_CACHED_SLICES) this.policySlices.clear();
       this.policySlices.set(podKeyText, policy);
     }
-    const key = `${proxyKey}|${podKeyText}`;
-    let slice = this.slices.get(key);
-    if (slice === undefined) {
-      slice = { ruleset: { tables: [...proxy.tables, policy] }, servicePorts: proxy.servicePorts };
-      if (this.slices.size >= MAX_CACHED_SLICES) this.slices.clear();
-      this.slices.set(key, slice);
-    }
-    return slice;
+    return { ruleset: { tables: [...proxy.tables, policy] }, servicePorts: proxy.servicePorts };
   }
 
   /** The NetworkPolicy model and its compiled index (built on first use). */

@@ -6,7 +6,7 @@
 //   the bootstrap objects           namespaces, `kubernetes` Service + its EndpointSlice (src/server/api-server.ts)
 //   flatnet up's add-ons            kube-dns + coredns, the flatnet ingress controller (src/cli/cluster-commands.ts)
 //   node registration + IPAM        node-1..N on the underlay from .11, Pod CIDRs from reconcileNodeIpam
-//   ClusterIP / NodePort            ServiceIPAllocator / NodePortAllocator, as src/server/service-ip-allocation.ts
+//   ClusterIP / NodePort            the API server's allocator (src/net/service-allocation.ts), requested values first
 //   LoadBalancer IPs                PoolAllocator over the pool, as src/controllers/service-lb-controller.ts
 //   Deployments, ReplicaSets,       reconcileDeployment / reconcileReplicaSet / reconcileDaemonSet
 //   DaemonSets
@@ -29,6 +29,7 @@ import { validateCreate } from '../api/validation/index.ts';
 import { reconcileDaemonSet } from '../controllers/core/daemonset.ts';
 import { reconcileDeployment } from '../controllers/core/deployment.ts';
 import { reconcileEndpointSlices } from '../controllers/core/endpointslice.ts';
+import { DEFAULT_LOAD_BALANCER_CLASS, managesService, poolRanges } from '../controllers/core/load-balancer.ts';
 import { computeTemplateHash } from '../controllers/core/hash.ts';
 import { reconcileNodeIpam } from '../controllers/core/node-ipam.ts';
 import type { Action } from '../controllers/core/actions.ts';
@@ -42,11 +43,13 @@ import { LabError } from '../lab/core/errors.ts';
 import { fnv1a } from '../lab/core/names.ts';
 import { EXTERNAL_HOST, FIRST_NODE_HOST, externalAddress, hostAddress, validateClusterSpec } from '../lab/core/spec.ts';
 import {
-  NodePortAllocator, PoolAllocator, ServiceIPAllocator, clusterDNSServiceIP, kubernetesServiceIP,
+  PoolAllocator, ServiceIPAllocator, clusterDNSServiceIP, kubernetesServiceIP,
 } from '../net/allocators.ts';
-import { cidrContains, cidrSize, cidrsOverlap, formatIPv4, isIPv4, nthAddress, parseCidr, tryParseCidr, tryParseIPv4, type Cidr } from '../net/ipv4.ts';
+import { ServiceIPAllocator as ServiceAllocator } from '../net/service-allocation.ts';
+import { cidrContains, cidrSize, cidrsOverlap, formatIPv4, nthAddress, parseCidr, tryParseCidr, tryParseIPv4, type Cidr } from '../net/ipv4.ts';
 import { isRestartableInitContainer, podConditions, podPhase } from '../runtime/core/pod-status.ts';
 import { mulberry32 } from './seeded-random.ts';
+import { clusterDNSObjects, COREDNS_REPLICAS, INGRESS_CLASS, INGRESS_NAMESPACE, INGRESS_REPLICAS, INGRESS_SERVICE, ingressObjects } from '../addons/system-objects.ts';
 import { ModelError, type Backend, type ClusterSnapshot, type ProxyMode } from './types.ts';
 
 export interface OfflineClusterOptions {
@@ -102,9 +105,6 @@ export const NODE_PORT_RANGE = '30000-32767';
 const NODE_MASK_SIZE = 24;
 const MAX_NODES = 50;
 /** The spec.loadBalancerClass flatnet's LoadBalancer controller answers to (besides none). */
-const LOAD_BALANCER_CLASS = 'flatnet.io/load-balancer';
-const INGRESS_NAMESPACE = 'flatnet-ingress';
-const INGRESS_SERVICE = 'flatnet-ingress';
 
 /** The kinds this module understands and the apiVersion each must carry (when it carries one). */
 const KIND_VERSIONS: Readonly<Record<string, string>> = {
@@ -299,95 +299,6 @@ function bootstrapObjects(c: SystemContext): KubeObject[] {
   ];
 }
 
-/** Cluster DNS as `flatnet up` installs it (src/cli/cluster-commands.ts ensureClusterDNS). */
-function clusterDNSObjects(c: SystemContext): KubeObject[] {
-  const saDir = `/run/flatnet/${c.name}/serviceaccount`;
-  const dnsIP = clusterDNSServiceIP(c.serviceCIDR);
-  const labels = { 'k8s-app': 'kube-dns' };
-  return [
-    {
-      apiVersion: 'v1', kind: 'Service',
-      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...labels, 'kubernetes.io/name': 'CoreDNS' } },
-      spec: { selector: labels, clusterIP: dnsIP, ports: [
-        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
-        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
-        { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
-      ] },
-    },
-    {
-      apiVersion: 'apps/v1', kind: 'Deployment',
-      metadata: { name: 'coredns', namespace: 'kube-system', labels },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            dnsPolicy: 'Default',
-            containers: [{
-              name: 'coredns',
-              image: 'registry.k8s.io/coredns/coredns:v1.12.0',
-              args: ['--listen', '0.0.0.0:53', '--domain', 'cluster.local', '--service-account-dir', saDir, '--metrics', '0.0.0.0:9153',
-                '--nameserver-ip', dnsIP, '--upstream', `${externalAddress(c.underlay)}:53`],
-              ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' }, { name: 'metrics', containerPort: 9153, protocol: 'TCP' }],
-              readinessProbe: { httpGet: { path: '/ready', port: 9153 }, periodSeconds: 1 },
-              livenessProbe: { httpGet: { path: '/health', port: 9153 }, periodSeconds: 10, failureThreshold: 5 },
-              securityContext: { runAsUser: 0 },
-            }],
-          },
-        },
-      },
-    },
-  ];
-}
-
-/** The ingress add-on as `flatnet up` installs it (src/cli/cluster-commands.ts ensureIngress). */
-function ingressObjects(c: SystemContext): KubeObject[] {
-  const saDir = `/run/flatnet/${c.name}/serviceaccount`;
-  const certDir = `/run/flatnet/${c.name}/ingress`;
-  const labels = { 'app.kubernetes.io/name': 'flatnet-ingress', 'app.kubernetes.io/component': 'controller' };
-  return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: INGRESS_NAMESPACE, labels: { 'app.kubernetes.io/name': 'flatnet-ingress' } } },
-    {
-      apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass',
-      metadata: { name: FLATNET_CLASS, labels, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
-      spec: { controller: 'flatnet.dev/ingress' },
-    },
-    {
-      apiVersion: 'v1', kind: 'Service',
-      metadata: { name: INGRESS_SERVICE, namespace: INGRESS_NAMESPACE, labels },
-      spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, selector: labels, ports: [
-        { name: 'http', port: 80, protocol: 'TCP', targetPort: 'http' },
-        { name: 'https', port: 443, protocol: 'TCP', targetPort: 'https' },
-      ] },
-    },
-    {
-      apiVersion: 'apps/v1', kind: 'Deployment',
-      metadata: { name: 'flatnet-ingress-controller', namespace: INGRESS_NAMESPACE, labels },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            terminationGracePeriodSeconds: 15,
-            containers: [{
-              name: 'controller',
-              image: 'flatnet.dev/ingress-controller',
-              args: ['--http-port', '80', '--https-port', '443', '--class', FLATNET_CLASS, '--publish-service', `${INGRESS_NAMESPACE}/${INGRESS_SERVICE}`,
-                '--service-account-dir', saDir, '--default-cert', `${certDir}/tls.crt`, '--default-key', `${certDir}/tls.key`],
-              ports: [{ name: 'http', containerPort: 80, protocol: 'TCP' }, { name: 'https', containerPort: 443, protocol: 'TCP' }],
-              readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: 1 },
-              livenessProbe: { tcpSocket: { port: 80 }, periodSeconds: 10, failureThreshold: 5 },
-              securityContext: { runAsUser: 0 },
-            }],
-          },
-        },
-      },
-    },
-  ];
-}
-
 /** The labels the node agent registers its Node with (src/agent/node-agent.ts register). */
 function nodeLabels(name: string): Record<string, string> {
   return {
@@ -413,127 +324,6 @@ function agentNodeStatus(name: string, ip: string, now: string): NonNullable<Nod
     ],
     addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }],
   };
-}
-
-// ------------------------------------------------------------------------------------ Service allocation
-
-const needsNodePorts = (svc: Service): boolean =>
-  svc.spec?.type === 'NodePort' || (svc.spec?.type === 'LoadBalancer' && svc.spec.allocateLoadBalancerNodePorts !== false);
-const needsHealthCheckNodePort = (svc: Service): boolean =>
-  svc.spec?.type === 'LoadBalancer' && svc.spec.externalTrafficPolicy === 'Local';
-
-/**
- * ClusterIPs and node ports as the API server's allocator assigns them (src/server/service-ip-allocation.ts),
- * in two passes over all Services so that every address or port a manifest asks for is honoured whatever
- * the order: `reserve` takes the requested values (422-style field errors when taken or out of range),
- * `fill` allocates the rest in creation order.
- */
-class ServiceAllocation {
-  readonly #ips: ServiceIPAllocator;
-  readonly #ports: NodePortAllocator;
-  readonly #serviceCIDR: string;
-
-  constructor(serviceCIDR: string) {
-    this.#serviceCIDR = serviceCIDR;
-    this.#ips = new ServiceIPAllocator(serviceCIDR);
-    this.#ports = new NodePortAllocator(NODE_PORT_RANGE);
-  }
-
-  reserve(svc: Service): FieldError[] {
-    const spec = (svc.spec ??= {});
-    const errors: FieldError[] = [];
-    if (spec.type === 'ExternalName') {
-      delete spec.clusterIP;
-      delete spec.clusterIPs;
-      delete spec.ipFamilies;
-      delete spec.ipFamilyPolicy;
-    } else if (spec.clusterIP === 'None') {
-      spec.clusterIPs = ['None'];
-    } else {
-      const requested = spec.clusterIP && spec.clusterIP !== '' ? spec.clusterIP : spec.clusterIPs?.[0];
-      if (requested !== undefined && requested !== '') {
-        spec.clusterIP = requested;
-        if (isIPv4(requested)) {
-          const result = this.#ips.allocate(requested);
-          if (result === 'out-of-range') {
-            errors.push(fieldErrors.invalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${this.#serviceCIDR}`));
-          } else if (result === 'already-allocated') {
-            errors.push(fieldErrors.invalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: provided IP is already allocated`));
-          }
-          spec.clusterIPs = [requested];
-        }
-      }
-    }
-    const wantPorts = needsNodePorts(svc);
-    const kept = new Set<number>();
-    (spec.ports ?? []).forEach((port, i) => {
-      if (!wantPorts && port.nodePort !== undefined && spec.type !== 'LoadBalancer') delete port.nodePort;
-      const requested = port.nodePort;
-      if (requested === undefined || requested === 0 || kept.has(requested)) return;
-      const result = this.#ports.allocate(requested);
-      if (result === 'out-of-range') {
-        errors.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, requested, `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_RANGE}`));
-      } else if (result === 'already-allocated') {
-        errors.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, requested, 'provided port is already allocated'));
-      } else kept.add(requested);
-    });
-    if (needsHealthCheckNodePort(svc)) {
-      const requested = spec.healthCheckNodePort;
-      if (requested !== undefined && requested !== 0 && this.#ports.allocate(requested) !== 'allocated') {
-        errors.push(fieldErrors.invalid('spec.healthCheckNodePort', requested, 'provided port is already allocated'));
-      }
-    } else {
-      delete spec.healthCheckNodePort;
-    }
-    return errors;
-  }
-
-  fill(svc: Service): FieldError[] {
-    const spec = (svc.spec ??= {});
-    const errors: FieldError[] = [];
-    if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None' && (spec.clusterIP === undefined || spec.clusterIP === '')) {
-      const ip = this.#ips.allocateNext();
-      if (ip === undefined) errors.push(fieldErrors.invalid('spec.clusterIPs', [], 'failed to allocate a serviceIP: range is full'));
-      else {
-        spec.clusterIP = ip;
-        spec.clusterIPs = [ip];
-      }
-    }
-    if (needsNodePorts(svc)) {
-      (spec.ports ?? []).forEach((port, i) => {
-        if (port.nodePort !== undefined && port.nodePort !== 0) return;
-        // Same port number on TCP and UDP may share one node port, as upstream does.
-        const sibling = (spec.ports ?? []).slice(0, i).find((p) => p.port === port.port && p.nodePort !== undefined && p.nodePort !== 0);
-        if (sibling?.nodePort !== undefined) {
-          port.nodePort = sibling.nodePort;
-          return;
-        }
-        const p = this.#ports.allocateNext();
-        if (p === undefined) errors.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, 0, 'failed to allocate a nodePort: range is full'));
-        else port.nodePort = p;
-      });
-    }
-    if (needsHealthCheckNodePort(svc) && (spec.healthCheckNodePort === undefined || spec.healthCheckNodePort === 0)) {
-      const p = this.#ports.allocateNext();
-      if (p === undefined) errors.push(fieldErrors.invalid('spec.healthCheckNodePort', 0, 'failed to allocate a nodePort: range is full'));
-      else spec.healthCheckNodePort = p;
-    }
-    return errors;
-  }
-}
-
-/** Pool entries as ranges; a CIDR of /30 or wider drops its network and broadcast (the LB controller's poolRanges). */
-function poolRanges(pool: string): string[] {
-  if (!pool.includes('/')) return [pool];
-  const cidr = parseCidr(pool, { strict: true });
-  if (cidr.prefix > 30) return [pool];
-  return [`${formatIPv4(cidr.network + 1)}-${formatIPv4(cidr.network + cidrSize(cidr) - 2)}`];
-}
-
-function managedByLoadBalancer(svc: Service): boolean {
-  if (svc.spec?.type !== 'LoadBalancer') return false;
-  const cls = svc.spec.loadBalancerClass;
-  return cls === undefined || cls === null || cls === '' || cls === LOAD_BALANCER_CLASS;
 }
 
 // --------------------------------------------------------------------------------------- StatefulSets
@@ -685,13 +475,14 @@ function collectSources(b: Builder, objects: readonly unknown[], o: Options): So
   if (!o.includeSystem) return user;
   const sys: SystemContext = { name: o.name, serviceCIDR: o.serviceCIDR, underlay: o.underlay };
   const sources: Source[] = [];
-  for (const obj of [...bootstrapObjects(sys), ...clusterDNSObjects(sys), ...ingressObjects(sys)]) {
+  const addons = [...clusterDNSObjects({ cluster: o.name, serviceCIDR: o.serviceCIDR, externalIP: externalAddress(o.underlay) }), ...ingressObjects({ cluster: o.name })];
+  for (const obj of [...bootstrapObjects(sys), ...addons]) {
     if (seen.has(identity(obj))) b.notes.push(`${describe(obj)}: the manifests' object replaces flatnet up's`);
     else sources.push({ obj, system: true });
   }
   b.notes.push(`system (flatnet up): namespaces default, kube-system, kube-public, kube-node-lease; Service default/kubernetes ` +
     `${kubernetesServiceIP(o.serviceCIDR)} -> ${hostAddress(o.underlay)}:${API_SERVER_PORT}; kube-system/kube-dns ${clusterDNSServiceIP(o.serviceCIDR)} ` +
-    `with 2 coredns pods; the ingress controller (namespace ${INGRESS_NAMESPACE}, IngressClass ${FLATNET_CLASS}, LoadBalancer Service, 2 pods)`);
+    `with ${COREDNS_REPLICAS} coredns pods; the ingress controller (namespace ${INGRESS_NAMESPACE}, IngressClass ${INGRESS_CLASS}, LoadBalancer Service, ${INGRESS_REPLICAS} pods)`);
   return [...sources, ...user];
 }
 
@@ -768,7 +559,9 @@ function buildNodes(b: Builder, sources: readonly Source[], o: Options, nodesGiv
 
 /** Services through the API server's allocation and validation, then the LoadBalancer controller's addresses. */
 function buildServices(b: Builder, sources: readonly Source[], o: Options): Service[] {
-  const allocation = new ServiceAllocation(o.serviceCIDR);
+  // ClusterIPs and node ports by the API server's own allocator, in two passes over all Services: every value a
+  // manifest asks for is reserved first, whatever the order; then the rest are allocated in creation order.
+  const allocation = new ServiceAllocator({ serviceCIDR: o.serviceCIDR, nodePortRange: NODE_PORT_RANGE });
   const prepared = sources.filter((s) => s.obj.kind === 'Service').map((s) => ({ svc: b.prepare<Service>('Service', s.obj, describe(s.obj)), origin: describe(s.obj) }));
   for (const p of prepared) {
     const errors = allocation.reserve(p.svc);
@@ -780,8 +573,8 @@ function buildServices(b: Builder, sources: readonly Source[], o: Options): Serv
     if (errors.length > 0) invalid(p.origin, errors);
     services.push(b.check('Service', p.svc, p.origin));
   }
-  const pool = new PoolAllocator(poolRanges(o.lbPool));
-  const lb = services.filter(managedByLoadBalancer);
+  const pool = new PoolAllocator(poolRanges([o.lbPool]));
+  const lb = services.filter((svc) => managesService(svc, DEFAULT_LOAD_BALANCER_CLASS));
   const address = new Map<Service, string>();
   for (const svc of lb) {
     const requested = svc.spec?.loadBalancerIP;

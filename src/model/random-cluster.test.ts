@@ -6,7 +6,7 @@ import type { KubeObject, LabelSelector, NetworkPolicy, NetworkPolicyPeer, Netwo
 import { validateLabels } from '../api/validation/meta.ts';
 import { validateCreate } from '../api/validation/index.ts';
 import { cidrContains, parseCidr, parseIPv4 } from '../net/ipv4.ts';
-import { ServiceIPAllocator } from '../server/service-ip-allocation.ts';
+import { ServiceIPAllocator } from '../net/service-allocation.ts';
 import {
   diffScenarios, externalAddressOf, mulberry32, NAMESPACE_LABEL_KEYS, POD_LABEL_KEYS, randomScenario, Rng, underlayOf,
   type FixedPods, type ScenarioChange, type ScenarioOps,

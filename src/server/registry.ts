@@ -16,7 +16,7 @@ import { dropServiceTypeDependentFields, generateNameSuffix, isNoopUpdate, prepa
 import type { KubeList, KubeObject, Namespace, ObjectMeta, Pod, Scale, Service, Status, WatchEvent } from '../api/types.ts';
 import { validateCreate, validateUpdate } from '../api/validation/index.ts';
 import { StoreError, type Store, type StoredEntry, type StoreEvent, type StoreWatch } from '../store/store.ts';
-import { ServiceIPAllocator, type ServiceAllocationConfig } from './service-ip-allocation.ts';
+import { ServiceIPAllocator, type ServiceAllocationConfig } from '../net/service-allocation.ts';
 import { bodyKind, checkApplyConfigFields, checkApplyDuplicates, checkPatchFields, type FieldValidationDirective } from './strict-decoding.ts';
 
 export interface WriteContext {

@@ -2,10 +2,15 @@
 // allocation state is derived from the stored Services (rebuilt at start, checked by a repair pass), and an
 // allocation and the Service that holds it are committed in one store write. So a crash between "allocate"
 // and "store" cannot leak: nothing about the allocation outlives the process unless the Service was stored.
+//
+// Two phases: `reserve` takes the values a Service asks for (and keeps what an update's old object held),
+// `fill` allocates the rest. The API server runs both per Service (`assign`); the offline cluster builder
+// (src/model/offline-cluster.ts) reserves for every manifest first, so requested values win whatever the order.
+// Pure.
 import { fieldErrors, type FieldError } from '../api/errors.ts';
 import type { Service } from '../api/types.ts';
-import { NodePortAllocator, ServiceIPAllocator as ClusterIPPool } from '../net/allocators.ts';
-import { isIPv4 } from '../net/ipv4.ts';
+import { NodePortAllocator, ServiceIPAllocator as ClusterIPPool } from './allocators.ts';
+import { isIPv4 } from './ipv4.ts';
 
 export interface ServiceAllocationConfig {
   serviceCIDR: string; // e.g. 10.96.0.0/12
@@ -65,18 +70,28 @@ export class ServiceIPAllocator {
    * out of range.
    */
   assign(svc: Service, old: Service | undefined): { errors: FieldError[]; allocated: ServiceAllocations; released: ServiceAllocations } {
+    const oldHeld = old ? allocationsOf(old) : { clusterIPs: [], nodePorts: [] };
+    const allocated: ServiceAllocations = { clusterIPs: [], nodePorts: [] };
+    const errors = [...this.reserve(svc, oldHeld, allocated), ...this.fill(svc, allocated)];
+    if (errors.length > 0) {
+      this.release(allocated);
+      return { errors, allocated: { clusterIPs: [], nodePorts: [] }, released: { clusterIPs: [], nodePorts: [] } };
+    }
+    const now = allocationsOf(svc);
+    const released: ServiceAllocations = {
+      clusterIPs: oldHeld.clusterIPs.filter((ip) => !now.clusterIPs.includes(ip)),
+      nodePorts: oldHeld.nodePorts.filter((p) => !now.nodePorts.includes(p)),
+    };
+    return { errors, allocated, released };
+  }
+
+  /**
+   * Phase 1: normalises the spec for its type and takes every value it asks for (ClusterIP, node ports, the
+   * health-check node port), keeping what `oldHeld` already holds. What it takes is added to `allocated`.
+   */
+  reserve(svc: Service, oldHeld: ServiceAllocations = { clusterIPs: [], nodePorts: [] }, allocated: ServiceAllocations = { clusterIPs: [], nodePorts: [] }): FieldError[] {
     const spec = (svc.spec ??= {});
     const errors: FieldError[] = [];
-    const allocated: ServiceAllocations = { clusterIPs: [], nodePorts: [] };
-    const oldHeld = old ? allocationsOf(old) : { clusterIPs: [], nodePorts: [] };
-    const rollback = () => {
-      for (const ip of allocated.clusterIPs) this.ips.release(ip);
-      for (const p of allocated.nodePorts) this.ports.release(p);
-      allocated.clusterIPs = [];
-      allocated.nodePorts = [];
-    };
-
-    // ClusterIP
     if (spec.type === 'ExternalName') {
       delete spec.clusterIP;
       delete spec.clusterIPs;
@@ -104,87 +119,82 @@ export class ServiceIPAllocator {
         }
       } else if (oldIP !== undefined) {
         spec.clusterIP = oldIP;
-      } else {
-        const ip = this.ips.allocateNext();
-        if (ip === undefined) errors.push(fieldErrors.invalid('spec.clusterIPs', [], 'failed to allocate a serviceIP: range is full'));
-        else {
-          allocated.clusterIPs.push(ip);
-          spec.clusterIP = ip;
-        }
       }
-      if (spec.clusterIP !== undefined) spec.clusterIPs = [spec.clusterIP];
+      if (spec.clusterIP !== undefined && spec.clusterIP !== '') spec.clusterIPs = [spec.clusterIP];
     }
 
-    // Node ports
     const wantPorts = needsNodePorts(svc);
     const keepPorts = new Set<number>();
     (spec.ports ?? []).forEach((port, i) => {
-      if (!wantPorts) {
-        if (port.nodePort !== undefined && spec.type !== 'LoadBalancer') delete port.nodePort;
-        if (port.nodePort === undefined) return;
-      }
+      if (!wantPorts && port.nodePort !== undefined && spec.type !== 'LoadBalancer') delete port.nodePort;
       const requested = port.nodePort;
-      if (requested !== undefined && requested !== 0) {
-        if (oldHeld.nodePorts.includes(requested) || keepPorts.has(requested)) {
-          keepPorts.add(requested);
-          return;
-        }
-        const result = this.ports.allocate(requested);
-        if (result === 'out-of-range') {
-          errors.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, requested, `provided port is not in the valid range. The range of valid ports is ${this.config.nodePortRange}`));
-        } else if (result === 'already-allocated') {
-          errors.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, requested, 'provided port is already allocated'));
-        } else {
-          allocated.nodePorts.push(requested);
-          keepPorts.add(requested);
-        }
+      if (requested === undefined || requested === 0) return;
+      if (oldHeld.nodePorts.includes(requested) || keepPorts.has(requested)) {
+        keepPorts.add(requested);
         return;
       }
-      // Same port number on TCP and UDP may share one node port, as upstream does.
-      const sibling = (spec.ports ?? []).slice(0, i).find((p) => p.port === port.port && p.nodePort !== undefined);
-      if (sibling?.nodePort !== undefined) {
-        port.nodePort = sibling.nodePort;
-        return;
-      }
-      const p = this.ports.allocateNext();
-      if (p === undefined) errors.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, 0, 'failed to allocate a nodePort: range is full'));
-      else {
-        allocated.nodePorts.push(p);
-        keepPorts.add(p);
-        port.nodePort = p;
+      const result = this.ports.allocate(requested);
+      if (result === 'out-of-range') {
+        errors.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, requested, `provided port is not in the valid range. The range of valid ports is ${this.config.nodePortRange}`));
+      } else if (result === 'already-allocated') {
+        errors.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, requested, 'provided port is already allocated'));
+      } else {
+        allocated.nodePorts.push(requested);
+        keepPorts.add(requested);
       }
     });
 
-    // Health check node port
     if (needsHealthCheckNodePort(svc)) {
       const requested = spec.healthCheckNodePort;
-      if (requested !== undefined && requested !== 0) {
-        if (!oldHeld.nodePorts.includes(requested)) {
-          if (this.ports.allocate(requested) !== 'allocated') errors.push(fieldErrors.invalid('spec.healthCheckNodePort', requested, 'provided port is already allocated'));
-          else allocated.nodePorts.push(requested);
-        }
-      } else {
-        const p = this.ports.allocateNext();
-        if (p === undefined) errors.push(fieldErrors.invalid('spec.healthCheckNodePort', 0, 'failed to allocate a nodePort: range is full'));
-        else {
-          allocated.nodePorts.push(p);
-          spec.healthCheckNodePort = p;
-        }
+      if (requested !== undefined && requested !== 0 && !oldHeld.nodePorts.includes(requested)) {
+        if (this.ports.allocate(requested) !== 'allocated') errors.push(fieldErrors.invalid('spec.healthCheckNodePort', requested, 'provided port is already allocated'));
+        else allocated.nodePorts.push(requested);
       }
     } else {
       delete spec.healthCheckNodePort;
     }
+    return errors;
+  }
 
-    if (errors.length > 0) {
-      rollback();
-      return { errors, allocated, released: { clusterIPs: [], nodePorts: [] } };
+  /** Phase 2: allocates a ClusterIP, node ports and a health-check node port where the spec still needs one. */
+  fill(svc: Service, allocated: ServiceAllocations = { clusterIPs: [], nodePorts: [] }): FieldError[] {
+    const spec = (svc.spec ??= {});
+    const errors: FieldError[] = [];
+    if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None' && (spec.clusterIP === undefined || spec.clusterIP === '')) {
+      const ip = this.ips.allocateNext();
+      if (ip === undefined) errors.push(fieldErrors.invalid('spec.clusterIPs', [], 'failed to allocate a serviceIP: range is full'));
+      else {
+        allocated.clusterIPs.push(ip);
+        spec.clusterIP = ip;
+        spec.clusterIPs = [ip];
+      }
     }
-    const now = allocationsOf(svc);
-    const released: ServiceAllocations = {
-      clusterIPs: oldHeld.clusterIPs.filter((ip) => !now.clusterIPs.includes(ip)),
-      nodePorts: oldHeld.nodePorts.filter((p) => !now.nodePorts.includes(p)),
-    };
-    return { errors, allocated, released };
+    if (needsNodePorts(svc)) {
+      (spec.ports ?? []).forEach((port, i) => {
+        if (port.nodePort !== undefined && port.nodePort !== 0) return;
+        // Same port number on TCP and UDP may share one node port, as upstream does.
+        const sibling = (spec.ports ?? []).slice(0, i).find((p) => p.port === port.port && p.nodePort !== undefined && p.nodePort !== 0);
+        if (sibling?.nodePort !== undefined) {
+          port.nodePort = sibling.nodePort;
+          return;
+        }
+        const p = this.ports.allocateNext();
+        if (p === undefined) errors.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, 0, 'failed to allocate a nodePort: range is full'));
+        else {
+          allocated.nodePorts.push(p);
+          port.nodePort = p;
+        }
+      });
+    }
+    if (needsHealthCheckNodePort(svc) && (spec.healthCheckNodePort === undefined || spec.healthCheckNodePort === 0)) {
+      const p = this.ports.allocateNext();
+      if (p === undefined) errors.push(fieldErrors.invalid('spec.healthCheckNodePort', 0, 'failed to allocate a nodePort: range is full'));
+      else {
+        allocated.nodePorts.push(p);
+        spec.healthCheckNodePort = p;
+      }
+    }
+    return errors;
   }
 
   /** Returns allocations to the pools (after a delete commits, or a failed write). */
